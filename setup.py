@@ -1,0 +1,41 @@
+import re
+from pathlib import Path
+
+from setuptools import find_packages, setup
+
+HERE = Path(__file__).parent
+
+
+def parse_requirements(*names):
+    """Requirement lines of requirements/<name>.txt, comments dropped."""
+    reqs = []
+    for name in names:
+        for line in (HERE / 'requirements' / f'{name}.txt').read_text().splitlines():
+            line = line.split('#', 1)[0].strip()
+            if line:
+                reqs.append(line)
+    return reqs
+
+
+def get_version():
+    text = (HERE / 'simmim_mm' / 'version.py').read_text()
+    return re.search(r"__version__ = '([^']+)'", text).group(1)
+
+
+setup(
+    name='simmim_mm',
+    version=get_version(),
+    description='SimMIM masked image modeling as an OpenMMLab / MMEngine plugin',
+    long_description=(HERE / 'README.md').read_text(encoding='utf-8'),
+    long_description_content_type='text/markdown',
+    license='Apache-2.0',
+    python_requires='>=3.9',
+    packages=find_packages(include=['simmim_mm', 'simmim_mm.*']),
+    include_package_data=True,
+    install_requires=parse_requirements('torch', 'runtime'),
+    extras_require={
+        'mim': parse_requirements('mminstall'),
+        'tests': parse_requirements('tests'),
+    },
+    zip_safe=False,
+)

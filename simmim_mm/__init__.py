@@ -1,0 +1,9 @@
+"""SimMIM masked image modeling as an OpenMMLab / MMEngine plugin."""
+from .checkpoint import allow_mmengine_checkpoints
+from .version import __version__
+
+allow_mmengine_checkpoints()
+
+from . import datasets, engine, models, visualization  # noqa: E402,F401  registers components
+
+__all__ = ['__version__']

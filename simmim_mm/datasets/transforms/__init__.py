@@ -1,0 +1,3 @@
+from .mask_generator import SimMIMMaskGenerator
+
+__all__ = ['SimMIMMaskGenerator']

@@ -1,0 +1,3 @@
+from .full_phase_cosine import FullPhaseCosineAnnealingLR
+
+__all__ = ['FullPhaseCosineAnnealingLR']

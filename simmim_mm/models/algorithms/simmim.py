@@ -1,0 +1,70 @@
+from typing import Dict, List, Optional, Union
+
+import torch
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.structures import DataSample
+from torch import Tensor, nn
+
+from simmim_mm.registry import MODELS
+
+
+def encoder_width(encoder: nn.Module) -> int:
+    """Channels of the encoder's last feature map (Swin's last stage, ViT's embedding)."""
+    if hasattr(encoder, 'num_features'):
+        return encoder.num_features[-1]
+    return encoder.embed_dims
+
+
+def encoder_in_channels(encoder: nn.Module) -> int:
+    return encoder.patch_embed.projection.in_channels
+
+
+@MODELS.register_module()
+class SimMIM(BaseSelfSupervisor):
+    """SimMIM (Xie et al., CVPR 2022): the encoder sees masked patches as a learnable mask
+    token, the one-layer decoder regresses their raw (normalized) pixels.
+
+    ``backbone`` is the encoder, ``neck`` the decoder, ``head`` the loss, as in mmpretrain, so
+    checkpoint keys (``backbone.*``, ``neck.decoder.0.*``) and ``prefix='backbone.'`` loading
+    for fine-tuning work the same. The decoder's ``in_channels`` / ``out_channels`` default to
+    the encoder's width and input channels.
+    """
+
+    def __init__(self,
+                 backbone: Union[dict, nn.Module],
+                 neck: dict,
+                 head: dict,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        if isinstance(backbone, dict):
+            backbone = MODELS.build(backbone)
+        if isinstance(neck, dict):
+            neck = dict(neck)
+            width, channels = encoder_width(backbone), encoder_in_channels(backbone)
+            for key, value in (('in_channels', width), ('out_channels', channels)):
+                if neck.setdefault(key, value) != value:
+                    raise ValueError(f'model.neck.{key}={neck[key]} disagrees with the '
+                                     f'encoder ({value}); leave it out to follow the encoder')
+            neck = MODELS.build(neck)
+        if isinstance(head, dict):
+            head = MODELS.build(head)
+        super().__init__(backbone=backbone, neck=neck, head=head,
+                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+
+    def extract_feat(self, inputs: Tensor):
+        return self.backbone(inputs, None)
+
+    def reconstruct(self, inputs: Tensor, mask: Tensor) -> Tensor:
+        """Reconstruct ``inputs`` (B, C, H, W, normalized) seen through ``mask`` (B, h, w on
+        the encoder's patch grid, 1 = masked); returns (B, C, H, W) in normalized space."""
+        if inputs.shape[-2] % mask.shape[-2] or inputs.shape[-1] % mask.shape[-1]:
+            raise ValueError(f'mask of shape {tuple(mask.shape)} does not tile inputs of '
+                             f'shape {tuple(inputs.shape)}')
+        features = self.backbone(inputs, mask)
+        return self.neck(features[-1])
+
+    def loss(self, inputs: Tensor, data_samples: List[DataSample],
+             **kwargs) -> Dict[str, Tensor]:
+        mask = torch.stack([sample.mask for sample in data_samples])
+        reconstruction = self.reconstruct(inputs, mask)
+        return dict(loss=self.head(reconstruction, inputs, mask))

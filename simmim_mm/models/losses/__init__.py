@@ -1,0 +1,3 @@
+from .reconstruction_loss import SimMIMReconstructionLoss, upsample_mask
+
+__all__ = ['SimMIMReconstructionLoss', 'upsample_mask']

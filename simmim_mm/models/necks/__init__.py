@@ -1,0 +1,3 @@
+from .simmim_decoder import SimMIMDecoder
+
+__all__ = ['SimMIMDecoder']

@@ -1,0 +1,3 @@
+from .reconstruction_grid import denormalize, reconstruction_grid
+
+__all__ = ['denormalize', 'reconstruction_grid']

@@ -1,0 +1,71 @@
+import pytest
+import torch
+from mmpretrain.structures import DataSample
+
+from simmim_mm.registry import MODELS
+
+TINY_SWIN = dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2])
+
+
+def build_simmim(channels=3, img_size=64, **neck):
+    return MODELS.build(dict(
+        type='SimMIM',
+        backbone=dict(type='SimMIMSwinTransformer', arch=TINY_SWIN, img_size=img_size,
+                      in_channels=channels, drop_path_rate=0.0,
+                      stage_cfgs=dict(block_cfgs=dict(window_size=2))),
+        neck=dict(type='SimMIMDecoder', encoder_stride=32, **neck),
+        head=dict(type='SimMIMReconstructionLoss')))
+
+
+@pytest.mark.parametrize('channels', [1, 3, 4])
+def test_decoder_follows_encoder_and_reconstructs_every_channel(channels):
+    model = build_simmim(channels).eval()
+    assert model.neck.in_channels == 16 * 8
+    assert model.neck.out_channels == channels
+    inputs = torch.randn(2, channels, 64, 64)
+    mask = torch.randint(0, 2, (2, 16, 16))
+    rec = model.reconstruct(inputs, mask)
+    assert rec.shape == inputs.shape
+    samples = [DataSample().set_mask(m) for m in mask]
+    loss = model.loss(inputs, samples)['loss']
+    assert torch.isfinite(loss)
+    assert loss.item() == pytest.approx(model.head(rec, inputs, mask).item(), rel=1e-6)
+
+
+def test_neck_channels_that_disagree_with_the_encoder_are_refused():
+    with pytest.raises(ValueError, match=r'model\.neck\.in_channels=64 .*\(128\)'):
+        build_simmim(in_channels=64)
+    with pytest.raises(ValueError, match=r'model\.neck\.out_channels=1 .*\(3\)'):
+        build_simmim(out_channels=1)
+    assert build_simmim(in_channels=128, out_channels=3).neck.in_channels == 128
+
+
+def test_masked_patches_only_see_the_mask_token():
+    torch.manual_seed(0)
+    model = build_simmim().eval()
+    inputs = torch.randn(1, 3, 64, 64)
+    mask = torch.zeros(1, 16, 16, dtype=torch.long)
+    mask[0, 0:8, 0:8] = 1   # top-left 32 px block masked
+    with torch.no_grad():
+        rec = model.reconstruct(inputs, mask)
+        under_masked = inputs.clone()
+        under_masked[..., 0:32, 0:32] = torch.randn(1, 3, 32, 32)
+        assert torch.equal(model.reconstruct(under_masked, mask), rec)
+        under_visible = inputs.clone()
+        under_visible[..., 32:64, 32:64] = torch.randn(1, 3, 32, 32)
+        assert not torch.allclose(model.reconstruct(under_visible, mask), rec)
+        # the mask token itself is what masked patches see
+        model.backbone.mask_token.data += 1.0
+        assert not torch.allclose(model.reconstruct(inputs, mask), rec)
+
+
+def test_mask_that_does_not_tile_the_image_is_refused():
+    model = build_simmim()
+    with pytest.raises(ValueError, match='does not tile'):
+        model.reconstruct(torch.randn(1, 3, 64, 64), torch.zeros(1, 15, 15))
+
+
+def test_tensor_mode_returns_unmasked_features():
+    model = build_simmim().eval()
+    feats = model(torch.randn(1, 3, 64, 64), mode='tensor')
+    assert feats[-1].shape == (1, 128, 2, 2)
