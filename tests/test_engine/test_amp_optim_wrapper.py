@@ -1,6 +1,8 @@
+import pytest
 import torch
 from torch import nn
 
+from simmim_mm.engine.optimizers import amp_optim_wrapper
 from simmim_mm.registry import OPTIM_WRAPPERS
 
 
@@ -10,28 +12,31 @@ def build(model, **kwargs):
         **kwargs))
 
 
-def test_builds_and_trains_in_bfloat16_on_cpu():
-    torch.manual_seed(0)
-    model = nn.Linear(8, 4)
-    wrapper = build(model, clip_grad=dict(max_norm=5.0))
-    assert wrapper.cast_dtype == torch.bfloat16
+def train_step(wrapper, model):
     before = model.weight.detach().clone()
     with wrapper.optim_context(model):
         out = model(torch.randn(16, 8))
-        assert out.dtype == torch.bfloat16
         loss = out.float().pow(2).mean()
     wrapper.update_params(loss)
     assert not torch.equal(model.weight, before)
     assert torch.isfinite(model.weight).all()
+    return out.dtype
 
 
-def test_fp16_request_falls_back_to_bfloat16_on_cpu():
-    assert build(nn.Linear(2, 2), dtype='float16').cast_dtype == torch.bfloat16
+@pytest.mark.parametrize('native_bf16,expected', [(True, torch.bfloat16),
+                                                  (False, torch.float32)])
+def test_builds_and_trains_on_cpu(monkeypatch, native_bf16, expected):
+    """bf16 autocast where the CPU has native bf16, fp32 where it would be emulated."""
+    monkeypatch.setattr(amp_optim_wrapper, 'cpu_has_fast_bfloat16', lambda: native_bf16)
+    torch.manual_seed(0)
+    model = nn.Linear(8, 4)
+    wrapper = build(model, clip_grad=dict(max_norm=5.0), dtype='float16')
+    assert wrapper.autocast_enabled == native_bf16
+    assert train_step(wrapper, model) == expected
 
 
 def test_state_dict_round_trip():
-    model = nn.Linear(2, 2)
-    wrapper = build(model)
+    wrapper = build(nn.Linear(2, 2))
     state = wrapper.state_dict()
     assert 'loss_scaler' in state
     other = build(nn.Linear(2, 2))
