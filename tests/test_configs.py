@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose
+from mmengine.dataset import Compose, default_collate
 from mmengine.optim import build_optim_wrapper
 
 from simmim_mm.registry import MODELS
@@ -25,22 +25,40 @@ def load(name):
 def test_configs_are_found():
     names = {osp.basename(p) for p in CONFIGS}
     assert {'simmim_swin-b.py', 'simmim_swin-b_800e.py', 'simmim_swin-l_800e.py',
-            'simmim_demo.py'} <= names
+            'simmim_demo.py', 'simmim_swin-t.py', 'simmim_swin-s.py', 'simmim_swinv2-b.py',
+            'simmim_vit-s.py', 'simmim_vit-b.py', 'simmim_vit-l.py'} <= names
+
+
+NO_DECAY_KEYS = ('mask_token', 'relative_position_bias_table', 'absolute_pos_embed',
+                 'cls_token', 'pos_embed', 'cpb_mlp', 'logit_scale')
 
 
 @pytest.mark.parametrize('path', PRETRAIN, ids=osp.basename)
-def test_pretraining_config_builds_model_and_pipeline(path):
+def test_pretraining_config_trains_one_step(path):
+    """The full model, optimizer and pipeline of each config: one step on two images."""
     cfg = Config.fromfile(path)
-    model = MODELS.build(cfg.model)
+    model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
     pipeline = Compose(cfg.train_dataloader.dataset.pipeline[1:])  # after image loading
     np.random.seed(0)
-    sample = pipeline({'img': np.random.randint(0, 256, (300, 400, 3), np.uint8)})
-    inputs, mask = sample['inputs'], sample['data_samples'].mask
-    assert inputs.shape[0] == 3
-    model.eval()
-    with torch.no_grad():
-        rec = model.reconstruct(inputs[None].float(), mask[None])
-    assert rec.shape == (1, *inputs.shape)
+    batch = default_collate([
+        pipeline({'img': np.random.randint(0, 256, (300, 400, 3), np.uint8)})
+        for _ in range(2)])
+    size = cfg.train_pipeline[3].input_size
+    assert batch['inputs'].shape == (2, 3, size, size)
+
+    cfg.optim_wrapper.type = 'OptimWrapper'  # fp32 here; the AMP wrapper has its own tests
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay_of = {id(p): g['weight_decay'] for g in wrapper.optimizer.param_groups
+                for p in g['params']}
+    for name, param in model.named_parameters():
+        no_decay = param.ndim == 1 or any(k in name for k in NO_DECAY_KEYS)
+        assert decay_of[id(param)] == (0.0 if no_decay else 0.05), name
+    assert decay_of[id(model.backbone.mask_token)] == 0.0
+
+    before = model.backbone.mask_token.detach().clone()
+    log = model.train_step(batch, wrapper)
+    assert torch.isfinite(log['loss'])
+    assert not torch.equal(model.backbone.mask_token, before)
 
 
 def test_swin_b_100e_official_values():
@@ -78,22 +96,6 @@ def test_swin_b_100e_official_values():
     assert cfg.train_cfg.max_epochs == 100
 
 
-def test_official_weight_decay_exclusions():
-    cfg = load('simmim_swin-b.py')
-    cfg.model.backbone.arch = dict(embed_dims=32, depths=[1, 1, 1, 1], num_heads=[1, 2, 2, 4])
-    model = MODELS.build(cfg.model)
-    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    decay_of = {}
-    for group in wrapper.optimizer.param_groups:
-        for param in group['params']:
-            decay_of[id(param)] = group['weight_decay']
-    no_decay = ('mask_token', 'relative_position_bias_table', 'absolute_pos_embed')
-    for name, param in model.named_parameters():
-        expected = 0.0 if param.ndim == 1 or any(k in name for k in no_decay) else 0.05
-        assert decay_of[id(param)] == expected, name
-    assert decay_of[id(model.backbone.mask_token)] == 0.0
-
-
 def test_800e_schedule_decays_at_epoch_700():
     cfg = load('simmim_swin-b_800e.py')
     assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1e-4 * 2048 / 512)
@@ -113,3 +115,51 @@ def test_swin_l_windows_match_the_official_model():
     assert tables == {'0': (23 * 23, 6), '1': (23 * 23, 12), '2': (23 * 23, 24),
                       '3': (11 * 11, 48)}
     assert model.neck.in_channels == 1536
+
+
+def test_vit_b_matches_the_paper():
+    cfg = load('simmim_vit-b.py')
+    model = MODELS.build(cfg.model)
+    backbone = model.backbone
+    assert round(sum(p.numel() for p in backbone.parameters()) / 1e6, 2) == 85.67
+    assert round(sum(p.numel() for p in model.parameters()) / 1e6, 2) == 86.26
+    assert backbone.pos_embed is None                       # no absolute position embedding
+    assert backbone.rel_pos_bias.relative_position_bias_table.shape == (732, 12)
+    assert all(layer.attn.q_bias is not None and layer.attn.qkv.bias is None
+               for layer in backbone.layers)
+    assert torch.all(backbone.layers[0].gamma_1 == 0.1)
+    assert backbone.layers[-1].drop_path.drop_prob == pytest.approx(0.1)
+    assert model.neck.decoder[0].weight.shape == (16 * 16 * 3, 768, 1, 1)
+    masking = cfg.train_pipeline[3]
+    assert (masking.input_size, masking.mask_patch_size, masking.model_patch_size) == (224, 32,
+                                                                                      16)
+    assert cfg.train_pipeline[1].scale == 224
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1e-4 * 2048 / 512)
+    assert cfg.optim_wrapper.optimizer.weight_decay == 0.05
+    assert cfg.optim_wrapper.clip_grad.max_norm == 5.0
+    warmup, step = cfg.param_scheduler
+    assert warmup.start_factor * 1e-4 == pytest.approx(5e-7) and warmup.end == 10
+    assert (step.milestones, step.gamma) == ([700], 0.1)
+    assert cfg.train_cfg.max_epochs == 800
+
+
+def test_swinv2_b_uses_normalized_targets_and_official_windows():
+    cfg = load('simmim_swinv2-b.py')
+    assert cfg.model.head.norm_target_window == 47
+    assert cfg.model.backbone.drop_path_rate == 0.1
+    model = MODELS.build(cfg.model)
+    assert [stage.blocks[0].attn.w_msa.window_size for stage in model.backbone.stages] == \
+        [(12, 12), (12, 12), (12, 12), (6, 6)]
+    assert cfg.train_cfg.max_epochs == 800
+    assert MODELS.build(load('simmim_swin-b.py').model).head.norm_target_window is None
+
+
+@pytest.mark.parametrize('name,width', [('simmim_swin-t.py', 768), ('simmim_swin-s.py', 768),
+                                        ('simmim_vit-s.py', 384), ('simmim_vit-l.py', 1024)])
+def test_sizes_change_only_the_architecture(name, width):
+    cfg, base = load(name), load('simmim_vit-b.py' if 'vit' in name else 'simmim_swin-b.py')
+    assert MODELS.build(cfg.model).neck.in_channels == width   # the decoder follows
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'train_pipeline'):
+        assert cfg[key] == base[key], key
+    assert {k: v for k, v in cfg.model.backbone.items() if k != 'arch'} == \
+        {k: v for k, v in base.model.backbone.items() if k != 'arch'}

@@ -1,5 +1,7 @@
 from .algorithms import SimMIM
+from .decoders import SimMIMDecoder
+from .encoders import SimMIMSwinTransformerV2, SimMIMViT
 from .losses import SimMIMReconstructionLoss
-from .necks import SimMIMDecoder
 
-__all__ = ['SimMIM', 'SimMIMDecoder', 'SimMIMReconstructionLoss']
+__all__ = ['SimMIM', 'SimMIMDecoder', 'SimMIMReconstructionLoss', 'SimMIMSwinTransformerV2',
+           'SimMIMViT']

@@ -53,3 +53,40 @@ def test_bfloat16_prediction_is_scored_in_float32():
 def test_unknown_criterion_is_named():
     with pytest.raises(ValueError, match="'L3'"):
         SimMIMReconstructionLoss('L3')
+
+
+def hand_normalized_targets(x, k):
+    """Per pixel: mean and unbiased variance of the in-image k x k neighbourhood."""
+    out = torch.empty_like(x)
+    r = k // 2
+    B, C, H, W = x.shape
+    for b in range(B):
+        for c in range(C):
+            for y in range(H):
+                for z in range(W):
+                    window = x[b, c, max(0, y - r):y + r + 1, max(0, z - r):z + r + 1].double()
+                    var = window.var(unbiased=True) if window.numel() > 1 else 0.0
+                    out[b, c, y, z] = (x[b, c, y, z] - window.mean()) / (var + 1e-6) ** 0.5
+    return out
+
+
+@pytest.mark.parametrize('window', [3, 5])
+def test_normalized_targets_match_hand_computation_including_borders(window):
+    from simmim_mm.models.losses import normalize_targets
+    torch.manual_seed(0)
+    x = torch.randn(2, 2, 6, 7) * 3 + 1
+    torch.testing.assert_close(normalize_targets(x, window), hand_normalized_targets(x, window),
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_normalized_target_loss_scores_against_normalized_pixels():
+    from simmim_mm.models.losses import normalize_targets
+    torch.manual_seed(0)
+    pred, target = torch.randn(1, 3, 8, 8), torch.randn(1, 3, 8, 8)
+    mask = torch.tensor([[[1, 0], [1, 1]]])
+    loss = SimMIMReconstructionLoss('L1', norm_target_window=3)(pred, target, mask)
+    expected = hand_loss(pred, normalize_targets(target, 3), mask, 1)
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    assert SimMIMReconstructionLoss('L1')(pred, target, mask).item() != pytest.approx(expected)
+    with pytest.raises(ValueError, match='norm_target_window'):
+        SimMIMReconstructionLoss(norm_target_window=4)

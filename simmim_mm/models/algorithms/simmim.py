@@ -10,8 +10,8 @@ from simmim_mm.registry import MODELS
 
 def encoder_width(encoder: nn.Module) -> int:
     """Channels of the encoder's last feature map (Swin's last stage, ViT's embedding)."""
-    if hasattr(encoder, 'num_features'):
-        return encoder.num_features[-1]
+    if hasattr(encoder, 'stages'):
+        return encoder.stages[-1].out_channels
     return encoder.embed_dims
 
 

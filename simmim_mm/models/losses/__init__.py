@@ -1,3 +1,3 @@
-from .reconstruction_loss import SimMIMReconstructionLoss, upsample_mask
+from .reconstruction_loss import SimMIMReconstructionLoss, normalize_targets, upsample_mask
 
-__all__ = ['SimMIMReconstructionLoss', 'upsample_mask']
+__all__ = ['SimMIMReconstructionLoss', 'normalize_targets', 'upsample_mask']

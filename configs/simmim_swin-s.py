@@ -1,0 +1,4 @@
+"""SimMIM Swin-S/w6 (96 wide, depths 2-2-18-2), otherwise simmim_swin-b.py."""
+_base_ = 'simmim_swin-b.py'
+
+model = dict(backbone=dict(arch='small'))
