@@ -2,6 +2,7 @@ from .algorithms import SimMIM
 from .decoders import SimMIMDecoder
 from .encoders import SimMIMSwinTransformerV2, SimMIMViT
 from .losses import SimMIMReconstructionLoss
+from .utils import SimMIMPretrainedInit
 
-__all__ = ['SimMIM', 'SimMIMDecoder', 'SimMIMReconstructionLoss', 'SimMIMSwinTransformerV2',
-           'SimMIMViT']
+__all__ = ['SimMIM', 'SimMIMDecoder', 'SimMIMPretrainedInit', 'SimMIMReconstructionLoss',
+           'SimMIMSwinTransformerV2', 'SimMIMViT']

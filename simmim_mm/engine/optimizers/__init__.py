@@ -1,3 +1,4 @@
 from .amp_optim_wrapper import AnyDeviceAmpOptimWrapper
+from .layer_decay_constructor import BackboneLayerDecayOptimWrapperConstructor
 
-__all__ = ['AnyDeviceAmpOptimWrapper']
+__all__ = ['AnyDeviceAmpOptimWrapper', 'BackboneLayerDecayOptimWrapperConstructor']
