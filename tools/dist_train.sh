@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Distributed training with torchrun: bash tools/dist_train.sh CONFIG GPUS [train.py args]
+# Distributed training with torchrun (torch.distributed.run):
+#   bash tools/dist_train.sh CONFIG GPUS [train.py args]
 # Multi-node: set NNODES, NODE_RANK, MASTER_ADDR and PORT on every node.
 set -e
 CONFIG=$1
@@ -10,7 +11,7 @@ PORT=${PORT:-29500}
 MASTER_ADDR=${MASTER_ADDR:-127.0.0.1}
 
 PYTHONPATH="$(dirname "$0")/..":$PYTHONPATH \
-exec torchrun \
+exec "${PYTHON:-python}" -m torch.distributed.run \
     --nnodes="$NNODES" \
     --node_rank="$NODE_RANK" \
     --master_addr="$MASTER_ADDR" \

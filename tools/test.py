@@ -11,6 +11,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import simmim_mm  # noqa: F401  registers simmim_mm and lets torch.load read mmengine checkpoints
+from simmim_mm.engine.cpu_distributed import prepare_cpu_distributed
 
 
 def parse_args(argv=None):
@@ -37,6 +38,7 @@ def main(argv=None):
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    prepare_cpu_distributed(cfg)
     runner = Runner.from_cfg(cfg)
     return runner.test()
 

@@ -10,6 +10,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import simmim_mm  # noqa: F401  registers simmim_mm and lets torch.load read mmengine checkpoints
+from simmim_mm.engine.cpu_distributed import prepare_cpu_distributed
 
 
 def parse_args(argv=None):
@@ -49,7 +50,9 @@ def build_config(args) -> Config:
 
 def main(argv=None):
     args = parse_args(argv)
-    runner = Runner.from_cfg(build_config(args))
+    cfg = build_config(args)
+    prepare_cpu_distributed(cfg)
+    runner = Runner.from_cfg(cfg)
     runner.train()
     return runner
 

@@ -77,3 +77,23 @@ def test_train_checkpoint_and_resume(tmp_path, image_folder):
     losses = logged_losses(work_dir)
     assert set(range(25, 31)) <= set(losses)
     assert osp.isfile(osp.join(work_dir, 'iter_30.pth'))
+
+
+def test_dist_train_two_processes_on_cpu(tmp_path, image_folder):
+    """tools/dist_train.sh (torchrun) with 2 CPU processes: gloo, DDP, one checkpoint."""
+    import os
+    import socket
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    env = dict(os.environ, PORT=str(port), PYTHON=sys.executable, OMP_NUM_THREADS='1')
+    work_dir = str(tmp_path / 'dist')
+    result = subprocess.run(
+        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
+         write_config(tmp_path, image_folder, 4), '2', '--work-dir', work_dir],
+        capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert 'Distributed training: True' in output
+    assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
+    assert sorted(logged_losses(work_dir)) == [1, 2, 3, 4]
