@@ -8,6 +8,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # NaN / inf losses skip their update; 10 in a row stop the run with a checkpoint
+    non_finite=dict(type='NonFiniteLossHook', max_consecutive=10),
 )
 
 env_cfg = dict(

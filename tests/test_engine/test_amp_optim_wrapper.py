@@ -42,3 +42,18 @@ def test_state_dict_round_trip():
     other = build(nn.Linear(2, 2))
     other.load_state_dict(state)
     assert other.param_groups[0]['lr'] == 0.1
+
+
+def test_non_finite_loss_skips_the_update_and_is_counted():
+    torch.manual_seed(0)
+    model = nn.Linear(8, 4)
+    wrapper = build(model, clip_grad=dict(max_norm=5.0))
+    before = model.weight.detach().clone()
+    for bad in (float('nan'), float('inf')):
+        loss = model(torch.randn(2, 8)).sum() * bad
+        wrapper.update_params(loss)
+        assert torch.equal(model.weight, before)
+        assert model.weight.grad is None or not model.weight.grad.any()
+    assert (wrapper.nonfinite_streak, wrapper.skipped_steps) == (2, 2)
+    train_step(wrapper, model)
+    assert (wrapper.nonfinite_streak, wrapper.skipped_steps) == (0, 2)

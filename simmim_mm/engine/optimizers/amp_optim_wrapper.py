@@ -1,6 +1,7 @@
 from contextlib import contextmanager
 
 import torch
+import torch.distributed as dist
 from mmengine.device import get_device
 from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, OptimWrapper
@@ -16,6 +17,15 @@ def cpu_has_fast_bfloat16() -> bool:
     return any(getattr(cpu, name, lambda: False)() for name in checks)
 
 
+def finite_on_every_rank(loss: torch.Tensor) -> bool:
+    """Whether the loss is finite on all ranks: every rank must take the same decision, or
+    DDP's gradient all-reduce waits forever for the ranks that skipped backward."""
+    finite = torch.isfinite(loss.detach()).all().float()
+    if dist.is_available() and dist.is_initialized():
+        dist.all_reduce(finite, op=dist.ReduceOp.MIN)
+    return bool(finite.item())
+
+
 @OPTIM_WRAPPERS.register_module()
 class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
     """MMEngine's AmpOptimWrapper, which refuses to build without a GPU, made to run anywhere.
@@ -25,10 +35,15 @@ class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
     (AVX-512 BF16, AMX) it autocasts to bfloat16, the only dtype CPU autocast has, with no loss
     scaler (bf16 has fp32's range). On other CPUs it trains in fp32, since emulated bf16 is
     far slower. So one config trains on a laptop, in CI and on a cluster.
+
+    A step whose loss is NaN or infinite (on any rank) is skipped rather than written into the
+    weights; ``nonfinite_streak`` / ``skipped_steps`` count them for NonFiniteLossHook.
     """
 
     def __init__(self, loss_scale='dynamic', dtype=None, use_fsdp=False, **kwargs):
         self.autocast_enabled = True
+        self.nonfinite_streak = 0
+        self.skipped_steps = 0
         if get_device() != 'cpu':
             super().__init__(loss_scale=loss_scale, dtype=dtype, use_fsdp=use_fsdp, **kwargs)
             return
@@ -50,3 +65,12 @@ class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
                    else super(AmpOptimWrapper, self).optim_context)
         with context(model):
             yield
+
+    def update_params(self, loss, step_kwargs=None, zero_kwargs=None):
+        if finite_on_every_rank(loss):
+            self.nonfinite_streak = 0
+            return super().update_params(loss, step_kwargs, zero_kwargs)
+        self.nonfinite_streak += 1
+        self.skipped_steps += 1
+        self._inner_count += 1
+        self.zero_grad(**(zero_kwargs or {}))  # also drops a partial accumulation window
