@@ -24,7 +24,8 @@ model = dict(
     neck=dict(encoder_stride=16))
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # an unreadable file is skipped and logged once; >1% unreadable stops the run
+    dict(type='LoadImageFromFileOrSkip'),
     dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.67, 1.0),
          aspect_ratio_range=(3. / 4., 4. / 3.), backend='pillow', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),

@@ -13,7 +13,8 @@ data_preprocessor = dict(
 # The official augmentation and nothing else. Pillow bilinear resizing is what the
 # official torchvision RandomResizedCrop does on PIL images (antialiased downscaling).
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    # an unreadable file is skipped and logged once; >1% unreadable stops the run
+    dict(type='LoadImageFromFileOrSkip'),
     dict(type='RandomResizedCrop', scale=192, crop_ratio_range=(0.67, 1.0),
          aspect_ratio_range=(3. / 4., 4. / 3.), backend='pillow', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),

@@ -1,0 +1,66 @@
+from typing import List, Optional, Tuple
+
+from mmcv.transforms import LoadImageFromFile
+from mmengine.logging import print_log
+
+from simmim_mm.registry import TRANSFORMS
+
+
+class TooManyBadImagesError(RuntimeError):
+    pass
+
+
+@TRANSFORMS.register_module()
+class LoadImageFromFileOrSkip(LoadImageFromFile):
+    """mmcv's LoadImageFromFile that does not end a days-long run over one bad file.
+
+    Decodable oddities (grayscale, RGBA, CMYK, 16-bit) are converted by the decoder to
+    ``color_type`` ('color': 3-channel, 'grayscale': 1-channel). A file that cannot be read or
+    decoded (zero bytes, truncated, not an image) makes the transform return None, so that
+    MMEngine's dataset draws another sample; each such file is logged once. With
+    ``on_error='raise'`` the first bad file is an error naming it. If more than
+    ``max_bad_fraction`` of the files this worker has read are bad (after at least
+    ``min_reads`` reads), the data is not what the config expects: stop with examples.
+    """
+
+    def __init__(self, on_error: str = 'skip', max_bad_fraction: float = 0.01,
+                 min_reads: int = 100, **kwargs):
+        if on_error not in ('skip', 'raise'):
+            raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}")
+        if not 0 <= max_bad_fraction <= 1:
+            raise ValueError(f'max_bad_fraction must lie in [0, 1], got {max_bad_fraction}')
+        kwargs.setdefault('ignore_empty', False)
+        super().__init__(**kwargs)
+        self.on_error = on_error
+        self.max_bad_fraction = max_bad_fraction
+        self.min_reads = min_reads
+        self.reads = 0
+        self.bad: List[Tuple[str, str]] = []
+        self._reported = set()
+
+    def transform(self, results: dict) -> Optional[dict]:
+        self.reads += 1
+        path = results['img_path']
+        try:
+            loaded = super().transform(results)
+            if loaded is None:
+                raise ValueError('empty file')
+            return loaded
+        except Exception as error:  # any decoder failure: cv2, PIL, turbojpeg, I/O
+            reason = f'{type(error).__name__}: {error}'
+            if self.on_error == 'raise':
+                raise ValueError(f'cannot read image {path} ({reason})') from error
+            self._skip(path, reason)
+            return None
+
+    def _skip(self, path: str, reason: str) -> None:
+        if path not in self._reported:
+            self._reported.add(path)
+            self.bad.append((path, reason))
+            print_log(f'Skipping unreadable image {path} ({reason}); another sample is drawn',
+                      logger='current', level=30)
+        if self.reads >= self.min_reads and len(self.bad) > self.max_bad_fraction * self.reads:
+            examples = '\n  '.join(f'{p}: {r}' for p, r in self.bad[:5])
+            raise TooManyBadImagesError(
+                f'{len(self.bad)} of {self.reads} images read could not be decoded (more than '
+                f'max_bad_fraction={self.max_bad_fraction}). Examples:\n  {examples}')
