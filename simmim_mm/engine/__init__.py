@@ -1,5 +1,7 @@
-from .hooks import ReconstructionHook
-from .optimizers import AnyDeviceAmpOptimWrapper
+from .hooks import KNNMonitorHook, NonFiniteLossHook, ReconstructionHook
+from .optimizers import AnyDeviceAmpOptimWrapper, BackboneLayerDecayOptimWrapperConstructor
 from .schedulers import FullPhaseCosineAnnealingLR
 
-__all__ = ['AnyDeviceAmpOptimWrapper', 'FullPhaseCosineAnnealingLR', 'ReconstructionHook']
+__all__ = ['AnyDeviceAmpOptimWrapper', 'BackboneLayerDecayOptimWrapperConstructor',
+           'FullPhaseCosineAnnealingLR', 'KNNMonitorHook', 'NonFiniteLossHook',
+           'ReconstructionHook']

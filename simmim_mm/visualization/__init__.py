@@ -1,3 +1,3 @@
-from .reconstruction_grid import denormalize, reconstruction_grid
+from .reconstruction_grid import denormalize, reconstruction_grid, shows_channelwise
 
-__all__ = ['denormalize', 'reconstruction_grid']
+__all__ = ['denormalize', 'reconstruction_grid', 'shows_channelwise']

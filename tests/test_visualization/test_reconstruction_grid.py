@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 import torch
 
 from simmim_mm.visualization import denormalize, reconstruction_grid
@@ -42,3 +43,30 @@ def test_denormalize_inverts_the_data_preprocessor():
 def test_one_channel_is_shown_grey():
     out = denormalize(torch.zeros(1, 1, 4, 4), torch.tensor([100.0]), torch.tensor([1.0]))
     assert out.shape == (1, 4, 4, 3) and (out == 100).all()
+
+
+def test_channelwise_grid_has_a_grey_row_per_channel():
+    torch.manual_seed(0)
+    inputs, rec = torch.randn(2, 4, 8, 8), torch.randn(2, 4, 8, 8)
+    mask = torch.zeros(2, 2, 2, dtype=torch.long)
+    mask[0, 0, 0] = mask[1, 1, 1] = 1
+    mean, std = torch.tensor([100.0]), torch.tensor([50.0])
+    grid = reconstruction_grid(inputs, rec, mask, mean, std, channelwise=True)
+    assert grid.shape == (2 * 4 * 8, 4 * 8, 3)
+    assert (grid[..., 0] == grid[..., 1]).all() and (grid[..., 0] == grid[..., 2]).all()
+    channels = denormalize(inputs, mean, std, channelwise=True)[..., 0]  # (B * C, H, W)
+    for row in range(8):
+        b, c = divmod(row, 4)
+        panel = grid[8 * row:8 * (row + 1)]
+        expected = (inputs[b, c] * 50 + 100).clamp(0, 255).round().numpy()
+        np.testing.assert_array_equal(panel[:, :8, 0], expected)
+        np.testing.assert_array_equal(channels[row], expected)
+        hidden = np.zeros((8, 8), bool)
+        hidden[(0, 4)[b]:(4, 8)[b], (0, 4)[b]:(4, 8)[b]] = True   # image b's masked patch
+        assert (panel[:, 8:16][hidden] == MASK_FILL).all()
+        np.testing.assert_array_equal(panel[:, 24:32][~hidden], panel[:, :8][~hidden])
+
+
+def test_two_channels_have_no_rgb_view():
+    with pytest.raises(ValueError, match='channelwise'):
+        denormalize(torch.zeros(1, 2, 4, 4), torch.tensor([0.0]), torch.tensor([1.0]))

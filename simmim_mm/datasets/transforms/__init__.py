@@ -1,4 +1,6 @@
 from .loading import LoadImageFromFileOrSkip, TooManyBadImagesError
 from .mask_generator import SimMIMMaskGenerator
+from .seeded_mask_generator import SeededSimMIMMaskGenerator
 
-__all__ = ['LoadImageFromFileOrSkip', 'SimMIMMaskGenerator', 'TooManyBadImagesError']
+__all__ = ['LoadImageFromFileOrSkip', 'SeededSimMIMMaskGenerator', 'SimMIMMaskGenerator',
+           'TooManyBadImagesError']

@@ -1,4 +1,5 @@
+from .knn_monitor_hook import KNNMonitorHook
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .reconstruction_hook import ReconstructionHook
 
-__all__ = ['NonFiniteLossError', 'NonFiniteLossHook', 'ReconstructionHook']
+__all__ = ['KNNMonitorHook', 'NonFiniteLossError', 'NonFiniteLossHook', 'ReconstructionHook']

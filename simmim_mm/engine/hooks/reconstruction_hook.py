@@ -10,7 +10,7 @@ from mmengine.utils import mkdir_or_exist
 from PIL import Image
 
 from simmim_mm.registry import HOOKS
-from simmim_mm.visualization import reconstruction_grid
+from simmim_mm.visualization import reconstruction_grid, shows_channelwise
 
 
 @HOOKS.register_module()
@@ -20,15 +20,18 @@ class ReconstructionHook(Hook):
 
     Each picture is a grid (original | masked | reconstruction | pasted) sent to the
     visualizer's backends (local files, TensorBoard, W&B) and saved as
-    ``<work_dir>/reconstruction.png`` (the latest) for a quick look.
+    ``<work_dir>/reconstruction.png`` (the latest) for a quick look. Images of other than
+    1 or 3 channels are shown one channel per row unless ``channelwise`` says otherwise.
     """
 
     priority = 'LOW'
 
-    def __init__(self, interval: int = 1000, num_images: int = 4, seed: int = 0):
+    def __init__(self, interval: int = 1000, num_images: int = 4, seed: int = 0,
+                 channelwise: Optional[bool] = None):
         self.interval = interval
         self.num_images = num_images
         self.seed = seed
+        self.channelwise = channelwise
         self._batch: Optional[dict] = None
         self.last_path: Optional[str] = None
 
@@ -56,8 +59,11 @@ class ReconstructionHook(Hook):
             reconstruction = model.reconstruct(inputs, mask)
         model.train(was_training)
         preprocessor = model.data_preprocessor
-        grid = reconstruction_grid(inputs, reconstruction, mask,
-                                   preprocessor.mean.flatten(), preprocessor.std.flatten())
+        channelwise = self.channelwise
+        if channelwise is None:
+            channelwise = shows_channelwise(inputs.shape[1])
+        grid = reconstruction_grid(inputs, reconstruction, mask, preprocessor.mean.flatten(),
+                                   preprocessor.std.flatten(), channelwise)
         runner.visualizer.add_image('reconstruction', grid, step=step)
         mkdir_or_exist(runner.work_dir)
         self.last_path = osp.join(runner.work_dir, 'reconstruction.png')

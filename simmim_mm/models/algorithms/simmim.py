@@ -68,3 +68,22 @@ class SimMIM(BaseSelfSupervisor):
         mask = torch.stack([sample.mask for sample in data_samples])
         reconstruction = self.reconstruct(inputs, mask)
         return dict(loss=self.head(reconstruction, inputs, mask))
+
+    def forward(self, inputs: Tensor, data_samples: Optional[List[DataSample]] = None,
+                mode: str = 'tensor'):
+        """Modes 'tensor' and 'loss' as in mmpretrain; 'predict' (what MMEngine's ValLoop
+        calls) scores the reconstruction of each image, see :meth:`predict`."""
+        if mode == 'predict':
+            return self.predict(inputs, data_samples)
+        return super().forward(inputs, data_samples, mode)
+
+    def predict(self, inputs: Tensor, data_samples: List[DataSample],
+                **kwargs) -> List[DataSample]:
+        """Sets ``reconstruction_loss`` on each sample: the training loss of that image under
+        its mask, so a validation metric can average it over held-out images."""
+        mask = torch.stack([sample.mask for sample in data_samples])
+        reconstruction = self.reconstruct(inputs, mask)
+        for i, sample in enumerate(data_samples):
+            loss = self.head(reconstruction[i:i + 1], inputs[i:i + 1], mask[i:i + 1])
+            sample.set_field(loss.detach(), 'reconstruction_loss', field_type='data')
+        return data_samples

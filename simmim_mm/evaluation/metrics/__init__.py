@@ -1,0 +1,3 @@
+from .reconstruction_loss import ReconstructionLossMetric
+
+__all__ = ['ReconstructionLossMetric']
