@@ -69,3 +69,9 @@ def test_tensor_mode_returns_unmasked_features():
     model = build_simmim().eval()
     feats = model(torch.randn(1, 3, 64, 64), mode='tensor')
     assert feats[-1].shape == (1, 128, 2, 2)
+
+
+def test_images_with_other_channels_than_the_model_are_refused():
+    model = build_simmim(channels=3)
+    with pytest.raises(ValueError, match=r'1 channels .* model\.backbone\.in_channels'):
+        model.reconstruct(torch.randn(1, 1, 64, 64), torch.zeros(1, 16, 16))

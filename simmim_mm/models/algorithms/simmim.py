@@ -57,6 +57,11 @@ class SimMIM(BaseSelfSupervisor):
     def reconstruct(self, inputs: Tensor, mask: Tensor) -> Tensor:
         """Reconstruct ``inputs`` (B, C, H, W, normalized) seen through ``mask`` (B, h, w on
         the encoder's patch grid, 1 = masked); returns (B, C, H, W) in normalized space."""
+        if inputs.shape[1] != self.neck.out_channels:
+            raise ValueError(
+                f'images have {inputs.shape[1]} channels but the model takes '
+                f'{self.neck.out_channels} (model.backbone.in_channels); match them, e.g. '
+                "in_channels=1 with LoadImageFromFileOrSkip(color_type='grayscale')")
         if inputs.shape[-2] % mask.shape[-2] or inputs.shape[-1] % mask.shape[-1]:
             raise ValueError(f'mask of shape {tuple(mask.shape)} does not tile inputs of '
                              f'shape {tuple(inputs.shape)}')
