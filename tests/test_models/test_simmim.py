@@ -73,5 +73,5 @@ def test_tensor_mode_returns_unmasked_features():
 
 def test_images_with_other_channels_than_the_model_are_refused():
     model = build_simmim(channels=3)
-    with pytest.raises(ValueError, match=r'1 channels .* model\.backbone\.in_channels'):
+    with pytest.raises(ValueError, match=r'1 channels.*model\.backbone\.in_channels'):
         model.reconstruct(torch.randn(1, 1, 64, 64), torch.zeros(1, 16, 16))
