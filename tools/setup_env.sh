@@ -17,7 +17,8 @@ PY="$(cd "$VENV" && pwd)/bin/python"
 pip() { "$PY" -m pip install --disable-pip-version-check -q "$@"; }
 
 pip -r requirements/torch.txt
-# mmcv's setup.py imports pkg_resources, gone from setuptools >= 70
+# mmcv's setup.py and mmengine at run time (resolving `mmdet::` configs) use pkg_resources,
+# which setuptools >= 70 breaks; pip warns that torch asks for >= 77, harmlessly.
 pip 'setuptools<70' wheel ninja
 
 PY_TAG=$("$PY" -c 'import sys; print(f"cp{sys.version_info.major}{sys.version_info.minor}")')
