@@ -71,8 +71,12 @@ def inference_pipeline(cfg: Config, config_path: str, mask_ratio=None, seed: int
         mask['mask_ratio'] = mask_ratio
     size = mask.get('input_size', 192)
     h, w = (size, size) if isinstance(size, int) else size
-    load = next((dict(t) for t in pipeline if t.get('type') == 'LoadImageFromFile'),
-                dict(type='LoadImageFromFile'))
+    # the config's decoding (e.g. color_type), but a bad image here is an error, not a skip
+    load = next((dict(t) for t in pipeline
+                 if t.get('type') in ('LoadImageFromFile', 'LoadImageFromFileOrSkip')), {})
+    load = dict({k: v for k, v in load.items()
+                 if k not in ('on_error', 'max_bad_fraction', 'min_reads')},
+                type='LoadImageFromFile')
     return Compose([
         load,
         dict(type='ResizeEdge', scale=max(h, w), edge='short', backend='pillow',
