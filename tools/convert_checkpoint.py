@@ -1,0 +1,45 @@
+"""Convert a SimMIM checkpoint from microsoft/SimMIM, Hugging Face or mmpretrain into one that
+configs/simmim_*.py load unchanged (encoder, mask token and decoder), or an official
+fine-tuned classifier into an mmpretrain classifier checkpoint.
+
+    python tools/convert_checkpoint.py simmim_pretrain__swin_base__img192_window6__100ep.pth \
+        work_dirs/simmim_swin-b_100e.pth --from official
+    python tools/convert_checkpoint.py pytorch_model.bin swin-b_hf.pth --from hf \
+        --config configs/simmim_swin-b.py
+
+Without --config the weights are matched against every configs/simmim_*.py of the same
+width. An official fine-tuned classifier (``head.*``, no ``encoder.``) becomes an mmpretrain
+ImageClassifier checkpoint (``backbone.*``, ``head.fc.*``); give --config an mmpretrain
+classifier config to check it too. Nothing is written unless every key and shape fits.
+"""
+import argparse
+import sys
+
+from simmim_mm.checkpoint import SOURCES, CheckpointError, convert_checkpoint
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('src', help='checkpoint to convert (.pth / .bin / .safetensors)')
+    parser.add_argument('dst', help='where to write the converted checkpoint')
+    parser.add_argument('--from', dest='source', required=True, choices=sorted(SOURCES),
+                        help='layout of SRC')
+    parser.add_argument('--config', help='config whose model the result must fit '
+                        '(default: the configs/simmim_*.py it fits)')
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        config = convert_checkpoint(args.src, args.dst, args.source, args.config)
+    except CheckpointError as error:
+        print(f'error: {error}', file=sys.stderr)
+        return 1
+    fits = f', fits {config}' if config else ''
+    print(f'wrote {args.dst} (from {args.source}{fits})')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
