@@ -75,3 +75,14 @@ def test_images_with_other_channels_than_the_model_are_refused():
     model = build_simmim(channels=3)
     with pytest.raises(ValueError, match=r'1 channels.*model\.backbone\.in_channels'):
         model.reconstruct(torch.randn(1, 1, 64, 64), torch.zeros(1, 16, 16))
+
+
+@pytest.mark.parametrize('backbone,stage', [
+    (dict(type='SimMIMSwinTransformer', stage_cfgs=dict(block_cfgs=dict(window_size=7))), 0),
+    (dict(type='SimMIMSwinTransformerV2', window_size=[12, 12, 12, 12]), 3),
+])
+def test_windows_that_do_not_tile_the_feature_map_are_refused(backbone, stage):
+    with pytest.raises(ValueError, match=rf'window size \d+ does not tile stage {stage}'):
+        MODELS.build(dict(type='SimMIM', backbone=dict(backbone, arch='tiny', img_size=192),
+                          neck=dict(type='SimMIMDecoder', encoder_stride=32),
+                          head=dict(type='SimMIMReconstructionLoss')))

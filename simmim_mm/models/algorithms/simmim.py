@@ -19,6 +19,24 @@ def encoder_in_channels(encoder: nn.Module) -> int:
     return encoder.patch_embed.projection.in_channels
 
 
+def check_windows_tile(encoder: nn.Module) -> None:
+    """Swin's attention windows must tile every stage's feature map, or equal it: the official
+    Swin asserts so, while mmpretrain's would silently pad the map (or fail mid-forward)."""
+    if not hasattr(encoder, 'stages') or not hasattr(encoder, 'patch_resolution'):
+        return
+    height, width = encoder.patch_resolution
+    for i, stage in enumerate(encoder.stages):
+        attn = stage.blocks[0].attn
+        size = (height // 2**i, width // 2**i)
+        if getattr(attn, 'pad_small_map', False):
+            continue
+        if any(side % attn.window_size or side < attn.window_size for side in size):
+            raise ValueError(
+                f'model.backbone: window size {attn.window_size} does not tile stage {i}, '
+                f'whose feature map is {size[0]}x{size[1]} at this img_size; use a divisor per '
+                'stage (e.g. Swin-L at 192 px: windows 12, 12, 12, 6)')
+
+
 @MODELS.register_module()
 class SimMIM(BaseSelfSupervisor):
     """SimMIM (Xie et al., CVPR 2022): the encoder sees masked patches as a learnable mask
@@ -38,6 +56,7 @@ class SimMIM(BaseSelfSupervisor):
                  init_cfg: Optional[dict] = None):
         if isinstance(backbone, dict):
             backbone = MODELS.build(backbone)
+        check_windows_tile(backbone)
         if isinstance(neck, dict):
             neck = dict(neck)
             width, channels = encoder_width(backbone), encoder_in_channels(backbone)
