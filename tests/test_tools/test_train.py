@@ -80,9 +80,12 @@ def test_train_checkpoint_and_resume(tmp_path, image_folder):
 
 
 def test_dist_train_two_processes_on_cpu(tmp_path, image_folder):
-    """tools/dist_train.sh (torchrun) with 2 CPU processes: gloo, DDP, one checkpoint."""
+    """tools/dist_train.sh (torchrun) with 2 CPU processes: gloo, DDP, one checkpoint; a
+    corrupt image on the way is skipped by whichever rank meets it, and nobody deadlocks."""
     import os
     import socket
+    with open(osp.join(image_folder, 'class0', 'corrupt.png'), 'wb') as f:
+        f.write(b'\x89PNG not really')
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         port = sock.getsockname()[1]
@@ -95,5 +98,6 @@ def test_dist_train_two_processes_on_cpu(tmp_path, image_folder):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert 'Distributed training: True' in output
+    assert 'Skipping unreadable image' in output and 'corrupt.png' in output
     assert osp.isfile(osp.join(work_dir, 'iter_4.pth'))
     assert sorted(logged_losses(work_dir)) == [1, 2, 3, 4]
