@@ -106,3 +106,10 @@ def test_vit_shared_bias_goes_to_every_block_and_final_norm_to_fc_norm(tmp_path)
     assert torch.equal(target.layers[1].ffn.layers[1].weight,
                        encoder['layers.1.ffn.layers.1.weight'])
     assert torch.equal(target.cls_token, encoder['cls_token'])
+
+
+def test_a_simmim_encoder_takes_its_mask_token_too(tmp_path):
+    path, encoder = swin_checkpoint(tmp_path)
+    target = load_into(dict(type='SimMIMSwinTransformer', arch=dict(TINY_SWIN), img_size=64,
+                            stage_cfgs=dict(block_cfgs=dict(window_size=2))), path)
+    assert torch.equal(target.mask_token, encoder['mask_token'])

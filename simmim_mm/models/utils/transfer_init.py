@@ -21,10 +21,13 @@ def _extra_rows(rows: int) -> int:
 
 def adapt_encoder_state(encoder: Dict[str, Tensor], target: nn.Module) -> Dict[str, Tensor]:
     """Make a SimMIM encoder's weights fit ``target`` (a classification / detection /
-    segmentation backbone): drop the mask token and stale index buffers, copy ViT's shared
-    relative position bias into each block, and resize bias tables to the target's window."""
-    state = {k: v for k, v in encoder.items() if not _NOT_TRANSFERRED.search(k)}
+    segmentation backbone): drop stale index buffers and the mask token (unless the target is
+    itself a SimMIM encoder), copy ViT's shared relative position bias into each block, and
+    resize bias tables to the target's window."""
     wanted = target.state_dict()
+    state = {k: v for k, v in encoder.items() if not _NOT_TRANSFERRED.search(k)}
+    if 'mask_token' in encoder and 'mask_token' in wanted:  # into a SimMIM encoder: keep it
+        state['mask_token'] = encoder['mask_token']
     if _SHARED_TABLE in state and _SHARED_TABLE not in wanted:
         shared = state.pop(_SHARED_TABLE)
         for key in wanted:
@@ -79,7 +82,7 @@ class SimMIMPretrainedInit:
         state = adapt_encoder_state(self._encoder(), module)
         wanted = dict(module.named_parameters())
         wanted.update({k: v for k, v in module.state_dict().items() if k not in wanted
-                       and not _NOT_TRANSFERRED.search(k)})
+                       and not _NOT_TRANSFERRED.search(k)})  # buffers the model keeps as is
         unused = sorted(set(state) - set(wanted))
         mismatched = sorted(k for k in set(state) & set(wanted)
                             if state[k].shape != wanted[k].shape)
