@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 
 import simmim_mm  # noqa: F401  registers simmim_mm and lets torch.load read mmengine checkpoints
 from simmim_mm.engine.cpu_distributed import prepare_cpu_distributed
+from simmim_mm.registry import RUNNERS
 
 
 def parse_args(argv=None):
@@ -39,7 +40,8 @@ def main(argv=None):
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     prepare_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    # MMEngine's convention: `runner_type` (default_runtime.py) picks a Runner subclass
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     return runner.test()
 
 

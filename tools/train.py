@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 
 import simmim_mm  # noqa: F401  registers simmim_mm and lets torch.load read mmengine checkpoints
 from simmim_mm.engine.cpu_distributed import prepare_cpu_distributed
+from simmim_mm.registry import RUNNERS
 
 
 def parse_args(argv=None):
@@ -52,7 +53,8 @@ def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
     prepare_cpu_distributed(cfg)
-    runner = Runner.from_cfg(cfg)
+    # MMEngine's convention: `runner_type` (default_runtime.py) picks a Runner subclass
+    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
     runner.train()
     return runner
 

@@ -1,15 +1,19 @@
 # Registries of simmim_mm first, then mmpretrain's and mmengine's.
 default_scope = 'simmim_mm'
 custom_imports = dict(imports=['simmim_mm'], allow_failed_imports=False)
+# Checkpoints are written to a temporary file and renamed, outdated ones deleted only after,
+# and the RNG states travel with them: a killed run resumes (--resume) as if never stopped.
+runner_type = 'AtomicCheckpointRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=100),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # NaN / inf losses skip their update; 10 in a row stop the run with a checkpoint
     non_finite=dict(type='NonFiniteLossHook', max_consecutive=10),
+    rng_state=dict(type='RngStateHook'),
 )
 
 env_cfg = dict(

@@ -1,7 +1,8 @@
 from .hooks import KNNMonitorHook, NonFiniteLossHook, ReconstructionHook
 from .optimizers import AnyDeviceAmpOptimWrapper, BackboneLayerDecayOptimWrapperConstructor
+from .runner import AtomicCheckpointHook, AtomicCheckpointRunner, RngStateHook
 from .schedulers import FullPhaseCosineAnnealingLR
 
-__all__ = ['AnyDeviceAmpOptimWrapper', 'BackboneLayerDecayOptimWrapperConstructor',
-           'FullPhaseCosineAnnealingLR', 'KNNMonitorHook', 'NonFiniteLossHook',
-           'ReconstructionHook']
+__all__ = ['AnyDeviceAmpOptimWrapper', 'AtomicCheckpointHook', 'AtomicCheckpointRunner',
+           'BackboneLayerDecayOptimWrapperConstructor', 'FullPhaseCosineAnnealingLR',
+           'KNNMonitorHook', 'NonFiniteLossHook', 'ReconstructionHook', 'RngStateHook']

@@ -1,0 +1,191 @@
+"""Checkpoints that a kill cannot corrupt, and resumes that continue the same random streams.
+
+MMEngine 0.10.7 writes a checkpoint in place (its file backend opens the final path ``'wb'``),
+and CheckpointHook deletes the oldest checkpoint *before* writing the new one and rewrites
+``last_checkpoint`` in place. A run killed while saving can therefore leave a truncated
+``iter_N.pth``, no complete checkpoint at all (``max_keep_ckpts=1``), or an empty
+``last_checkpoint``; ``--resume`` then fails. Three small pieces, selected in
+``configs/_base_/default_runtime.py``, close those windows without patching MMEngine:
+
+- :class:`AtomicCheckpointRunner` (``runner_type``): every ``Runner.save_checkpoint`` (all of
+  CheckpointHook's, NonFiniteLossHook's, any other hook's) writes a hidden temporary file in
+  the same folder and ``os.replace``-s it onto the final name once complete.
+- :class:`AtomicCheckpointHook` (``default_hooks.checkpoint``): deletes outdated checkpoints
+  only after the new one is complete, and replaces ``last_checkpoint`` atomically.
+- :class:`RngStateHook` (``default_hooks.rng_state``): stores the python / numpy / torch RNG
+  states in each checkpoint and restores them on resume, so that a resumed run draws the
+  same drop-path, augmentation and mask randomness as an uninterrupted one.
+"""
+import glob
+import os
+import os.path as osp
+import random
+
+import numpy as np
+import torch
+from mmengine.dist import is_main_process, master_only
+from mmengine.fileio import LocalBackend, get_file_backend
+from mmengine.hooks import CheckpointHook, Hook
+from mmengine.runner import Runner
+
+from simmim_mm.checkpoint.atomic import atomic_path
+from simmim_mm.registry import HOOKS, RUNNERS
+
+
+@RUNNERS.register_module()
+class AtomicCheckpointRunner(Runner):
+    """MMEngine's Runner whose checkpoints appear under their final name only when complete.
+
+    Overriding ``save_checkpoint`` (rather than CheckpointHook, or the file backend globally)
+    covers every caller: periodic, last and best checkpoints as well as hooks that save on
+    their own. A kill mid-write leaves at most a hidden ``.<name>.<pid>.tmp`` beside the
+    checkpoints (AtomicCheckpointHook deletes it when training starts again). Files are not
+    fsync-ed: this survives a killed process, not a power cut of the machine. Remote backends
+    (S3, ...) and the deprecated ``file_client_args`` keep MMEngine's behaviour: object
+    stores publish an upload only once it completes anyway.
+    """
+
+    @master_only
+    def save_checkpoint(self, out_dir, filename, file_client_args=None, *args,
+                        backend_args=None, **kwargs):
+        save = super().save_checkpoint
+        if file_client_args is not None or not isinstance(
+                get_file_backend(out_dir, backend_args=backend_args), LocalBackend):
+            return save(out_dir, filename, file_client_args, *args,
+                        backend_args=backend_args, **kwargs)
+        with atomic_path(osp.join(out_dir, filename)) as tmp:
+            save(out_dir, osp.relpath(tmp, out_dir), None, *args, backend_args=backend_args,
+                 **kwargs)
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """CheckpointHook that never leaves a run without a complete checkpoint to resume from.
+
+    Same options and same files as MMEngine's. Two differences in ordering, so that a kill at
+    any moment leaves ``last_checkpoint`` naming a complete file: outdated checkpoints
+    (``max_keep_ckpts``) are deleted after the new one is written, not before, and
+    ``last_checkpoint`` is replaced atomically. (Mirrors
+    ``CheckpointHook._save_checkpoint_with_step`` of MMEngine 0.10.7.) Temporary files that
+    killed runs left behind are deleted when training starts.
+    """
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if is_main_process() and isinstance(self.file_backend, LocalBackend):
+            for path in glob.glob(osp.join(glob.escape(self.out_dir), '.*.pth.*.tmp')):
+                os.remove(path)
+
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        outdated = []
+        if self.max_keep_ckpts > 0 and not (self.keep_ckpt_ids
+                                            and self.keep_ckpt_ids[-1] == step):
+            if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                outdated.append(self.file_backend.join_path(
+                    self.out_dir, self.filename_tmpl.format(self.keep_ckpt_ids.popleft())))
+            self.keep_ckpt_ids.append(step)
+            runner.message_hub.update_info('keep_ckpt_ids', list(self.keep_ckpt_ids))
+
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir, ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+        runner.save_checkpoint(
+            self.out_dir, ckpt_filename, self.file_client_args,
+            save_optimizer=self.save_optimizer, save_param_scheduler=self.save_param_scheduler,
+            meta=meta, by_epoch=self.by_epoch, backend_args=self.backend_args, **self.args)
+        if not is_main_process():
+            return
+
+        with atomic_path(osp.join(runner.work_dir, 'last_checkpoint')) as tmp:
+            with open(tmp, 'w') as f:
+                f.write(self.last_ckpt)
+        for path in outdated:
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)
+            elif self.file_backend.isdir(path):  # DeepSpeed saves folders
+                self.file_backend.rmtree(path)
+
+
+def get_rng_state() -> dict:
+    """python, numpy and torch (CPU and CUDA) RNG states, as types that
+    ``torch.load(weights_only=True)`` reads back (no numpy uint32 arrays)."""
+    kind, keys, pos, has_gauss, gauss = np.random.get_state()
+    state = dict(python=random.getstate(),
+                 numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
+                 torch=torch.get_rng_state())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    version, internal, gauss_next = state['python']
+    random.setstate((version, tuple(internal), gauss_next))
+    kind, keys, pos, has_gauss, gauss = state['numpy']
+    np.random.set_state((kind, keys.numpy().astype(np.uint32), pos, has_gauss, gauss))
+    torch.set_rng_state(state['torch'])
+    if 'cuda' in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state['cuda'])
+
+
+class _RestoreRngBeforeBatch:
+    """Stands in for IterBasedTrainLoop's data iterator while it replays the ``skip`` batches
+    already trained on (MMEngine's way of restoring the data order); restores the RNG state
+    just before the first new batch is fetched, then hands the loop its iterator back.
+
+    Restoring any earlier would not do: with ``num_workers=0`` the replayed batches run the
+    augmentation in this process and would advance the restored streams once more."""
+
+    def __init__(self, loop, skip: int, state: dict):
+        self.loop, self.skip, self.state = loop, skip, state
+        self.iterator = loop.dataloader_iterator
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self.skip > 0:
+            self.skip -= 1
+        else:
+            set_rng_state(self.state)
+            self.loop.dataloader_iterator = self.iterator
+        return next(self.iterator)
+
+
+@HOOKS.register_module()
+class RngStateHook(Hook):
+    """Saves the RNG states in every checkpoint and restores them when a run resumes.
+
+    MMEngine's resume restores weights, optimizer, schedulers, message hub and (by replaying
+    the sampler) the data order, but re-seeds the random generators from scratch; anything
+    drawn in the training process (drop path, and with ``num_workers=0`` the crops, flips and
+    masks) then differs from the uninterrupted run. Dataloader workers are re-seeded by
+    MMEngine from the seed and replay their streams with the data, so they need nothing.
+    With several processes only rank 0 saves, and its state is restored on every rank: exact
+    for the others too while their streams match rank 0's (a shared seed, MMEngine's default,
+    with augmentation in the workers). With ``diff_rank_seed`` the other ranks keep fresh
+    seeds.
+    """
+
+    priority = 'VERY_LOW'
+
+    def __init__(self):
+        self.resumed_state = None
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint['rng_state'] = get_rng_state()
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        self.resumed_state = checkpoint.get('rng_state')
+
+    def before_train(self, runner) -> None:
+        state, self.resumed_state = self.resumed_state, None
+        if state is None or (runner.iter == 0 and runner.epoch == 0):
+            return  # nothing saved, or weights loaded with load_from: a fresh run
+        if runner.rank != 0 and runner._randomness_cfg.get('diff_rank_seed', False):
+            return
+        loop = runner.train_loop
+        if hasattr(loop, 'dataloader_iterator') and loop.iter > 0:
+            loop.dataloader_iterator = _RestoreRngBeforeBatch(loop, loop.iter, state)
+        else:  # EpochBasedTrainLoop: resumes at the start of an epoch, nothing to replay
+            set_rng_state(state)
