@@ -7,7 +7,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
-from conftest import REPO_ROOT, make_images
+from conftest import REPO_ROOT, TINY_DEMO_MODEL, make_images
 from simmim_mm.visualization.reconstruction_grid import MASK_FILL
 
 
@@ -16,9 +16,7 @@ def test_pictures_compare_across_the_run(tmp_path):
     config = tmp_path / 'rec_tiny.py'
     config.write_text(f"""
 _base_ = {osp.join(REPO_ROOT, 'configs', 'simmim_demo.py')!r}
-model = dict(backbone=dict(img_size=64, arch=dict(_delete_=True, embed_dims=16,
-             depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
-             stage_cfgs=dict(block_cfgs=dict(window_size=2))))
+{TINY_DEMO_MODEL}
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.67, 1.0)),

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
-from conftest import REPO_ROOT, make_images
+from conftest import REPO_ROOT, TINY_DEMO_MODEL, make_images
 from simmim_mm.datasets.transforms import SeededSimMIMMaskGenerator
 from simmim_mm.evaluation import ReconstructionLossMetric
 from simmim_mm.registry import MODELS
@@ -80,9 +80,7 @@ def write_config(tmp_path, train_folder, val_folder):
     path = tmp_path / 'demo_val_tiny.py'
     path.write_text(f"""
 _base_ = {osp.join(REPO_ROOT, 'configs', 'simmim_demo_val.py')!r}
-model = dict(backbone=dict(img_size=64, arch=dict(_delete_=True, embed_dims=16,
-             depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
-             stage_cfgs=dict(block_cfgs=dict(window_size=2))))
+{TINY_DEMO_MODEL}
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.67, 1.0)),

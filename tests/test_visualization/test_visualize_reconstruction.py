@@ -8,7 +8,7 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from conftest import REPO_ROOT, make_images
+from conftest import REPO_ROOT, TINY_DEMO_MODEL, make_images
 from simmim_mm.registry import MODELS
 from simmim_mm.visualization.reconstruction_grid import MASK_FILL
 
@@ -29,10 +29,7 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 """
 MODELS_CFG = {
     # name: (base config, model override, mask_patch, model_patch)
-    'swin': ('simmim_swin-b.py', """
-model = dict(backbone=dict(img_size=64, arch=dict(_delete_=True, embed_dims=16,
-             depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
-             stage_cfgs=dict(block_cfgs=dict(window_size=2))))""", 16, 4),
+    'swin': ('simmim_swin-b.py', '\n' + TINY_DEMO_MODEL, 16, 4),
     'swinv2': ('simmim_swinv2-b.py', """
 model = dict(backbone=dict(img_size=64, window_size=[4, 4, 2, 2], arch=dict(
              _delete_=True, embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2],
