@@ -57,3 +57,14 @@ def test_non_finite_loss_skips_the_update_and_is_counted():
     assert (wrapper.nonfinite_streak, wrapper.skipped_steps) == (2, 2)
     train_step(wrapper, model)
     assert (wrapper.nonfinite_streak, wrapper.skipped_steps) == (0, 2)
+
+
+@pytest.mark.parametrize('dtype,expected', [('float32', torch.float32),
+                                            ('bfloat16', torch.bfloat16)])
+def test_explicit_dtype_overrides_the_cpu_check(monkeypatch, dtype, expected):
+    """float32 turns autocast off even with native bf16; bfloat16 is honoured even without."""
+    monkeypatch.setattr(amp_optim_wrapper, 'cpu_has_fast_bfloat16',
+                        lambda: dtype == 'float32')
+    model = nn.Linear(8, 4)
+    wrapper = build(model, dtype=dtype)
+    assert train_step(wrapper, model) == expected

@@ -34,25 +34,39 @@ class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
     autocast with dynamic loss scaling (or ``dtype`` if given). On a CPU with native bf16
     (AVX-512 BF16, AMX) it autocasts to bfloat16, the only dtype CPU autocast has, with no loss
     scaler (bf16 has fp32's range). On other CPUs it trains in fp32, since emulated bf16 is
-    far slower. So one config trains on a laptop, in CI and on a cluster.
+    far slower. So one config trains on a laptop, in CI and on a cluster. ``dtype='float32'``
+    turns autocast off everywhere; ``dtype='bfloat16'`` on a CPU forces it even where emulated.
 
     A step whose loss is NaN or infinite (on any rank) is skipped rather than written into the
     weights; ``nonfinite_streak`` / ``skipped_steps`` count them for NonFiniteLossHook.
+
+    ``use_fsdp=True`` (FSDPStrategy): each rank holds a shard of every gradient, so gradient
+    clipping uses the norm over all ranks' shards, as one process would; MMEngine's
+    OptimWrapper would clip each shard by its own norm.
     """
 
     def __init__(self, loss_scale='dynamic', dtype=None, use_fsdp=False, **kwargs):
         self.autocast_enabled = True
         self.nonfinite_streak = 0
         self.skipped_steps = 0
-        if get_device() != 'cpu':
+        self.sharded_gradients = use_fsdp
+        on_cpu = get_device() == 'cpu'
+        if not on_cpu and dtype not in ('float32', torch.float32):
             super().__init__(loss_scale=loss_scale, dtype=dtype, use_fsdp=use_fsdp, **kwargs)
             return
         OptimWrapper.__init__(self, **kwargs)
         self._scale_update_param = None
-        self.loss_scaler = torch.amp.GradScaler('cpu', enabled=False)  # passes through
-        self.autocast_enabled = cpu_has_fast_bfloat16()
+        self.loss_scaler = torch.amp.GradScaler(get_device(), enabled=False)  # passes through
+        forced_bf16, native_bf16 = dtype in ('bfloat16', torch.bfloat16), cpu_has_fast_bfloat16()
+        self.autocast_enabled = on_cpu and (forced_bf16 or native_bf16)
         self.cast_dtype = torch.bfloat16 if self.autocast_enabled else None
-        if not self.autocast_enabled:
+        if dtype in ('float32', torch.float32):
+            self.autocast_enabled = False
+        elif forced_bf16 and not native_bf16:
+            print_log('AnyDeviceAmpOptimWrapper: bfloat16 as asked, but this CPU emulates it '
+                      '(no AVX-512 BF16 / AMX): expect it to be far slower than float32',
+                      logger='current', level=30)
+        elif not self.autocast_enabled:
             print_log('AnyDeviceAmpOptimWrapper: this CPU has no native bfloat16 '
                       '(AVX-512 BF16 / AMX), training in float32', logger='current')
         elif dtype not in (None, 'bfloat16', torch.bfloat16):
@@ -74,3 +88,28 @@ class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
         self.skipped_steps += 1
         self._inner_count += 1
         self.zero_grad(**(zero_kwargs or {}))  # also drops a partial accumulation window
+
+    def _clip_grad(self) -> None:
+        if not self.sharded_gradients or self.clip_grad_kwargs.get('type') == 'value':
+            return super()._clip_grad()
+        kwargs = {k: v for k, v in self.clip_grad_kwargs.items() if k != 'type'}
+        params = [p for group in self.optimizer.param_groups for p in group['params']
+                  if p.requires_grad and p.grad is not None]
+        norm = sharded_grad_norm(params, kwargs.get('norm_type', 2.0))
+        torch.nn.utils.clip_grads_with_norm_(params, kwargs['max_norm'], norm,
+                                             foreach=kwargs.get('foreach'))
+        self.message_hub.update_scalar(f'train/{self.grad_name}', float(norm))
+
+
+def sharded_grad_norm(params, norm_type: float = 2.0) -> torch.Tensor:
+    """The norm of the gradient whose shards are the ``.grad`` of ``params`` on all ranks."""
+    norm_type = float(norm_type)
+    local = torch.nn.utils.get_total_norm([p.grad for p in params], norm_type)
+    if not (dist.is_available() and dist.is_initialized()):
+        return local
+    if norm_type == float('inf'):
+        dist.all_reduce(local, op=dist.ReduceOp.MAX)
+        return local
+    total = local.double()**norm_type
+    dist.all_reduce(total)
+    return (total**(1 / norm_type)).to(local.dtype)
