@@ -18,6 +18,7 @@ from urllib.error import HTTPError, URLError
 from urllib.parse import urlencode, urljoin
 from urllib.request import Request, urlopen
 
+from filelock import FileLock
 from tqdm import tqdm
 
 CACHE_ENV = 'SIMMIM_MM_CACHE'
@@ -117,10 +118,21 @@ def _fetch(url: str, part: str, timeout: float, progress: bool) -> str:
 
 def download_url(url: str, dst: str, sha256: Optional[str] = None, retries: int = 3,
                  timeout: float = 60., progress: bool = True, backoff: float = 1.) -> str:
-    """Download ``url`` to ``dst`` unless it is already there; see the module docstring."""
+    """Download ``url`` to ``dst`` unless it is already there; see the module docstring.
+    Processes that ask for the same ``dst`` at once (the ranks of a job) take turns on a
+    lock file (``.NAME.lock``, kept): one downloads, the others find the file."""
     if osp.isfile(dst):
         return dst
-    os.makedirs(osp.dirname(osp.abspath(dst)), exist_ok=True)
+    folder = osp.dirname(osp.abspath(dst))
+    os.makedirs(folder, exist_ok=True)
+    with FileLock(osp.join(folder, f'.{osp.basename(dst)}.lock')):
+        if osp.isfile(dst):
+            return dst
+        return _download_unlocked(url, dst, sha256, retries, timeout, progress, backoff)
+
+
+def _download_unlocked(url: str, dst: str, sha256: Optional[str], retries: int,
+                       timeout: float, progress: bool, backoff: float) -> str:
     part, last_error = dst + '.part', None
     for attempt in range(retries + 1):
         if attempt:

@@ -1,3 +1,4 @@
+from .fsdp_wrap_policy import encoder_block_wrap_policy
 from .hooks import KNNMonitorHook, NonFiniteLossHook, ReconstructionHook
 from .optimizers import AnyDeviceAmpOptimWrapper, BackboneLayerDecayOptimWrapperConstructor
 from .runner import AtomicCheckpointHook, AtomicCheckpointRunner, RngStateHook
@@ -5,4 +6,5 @@ from .schedulers import FullPhaseCosineAnnealingLR
 
 __all__ = ['AnyDeviceAmpOptimWrapper', 'AtomicCheckpointHook', 'AtomicCheckpointRunner',
            'BackboneLayerDecayOptimWrapperConstructor', 'FullPhaseCosineAnnealingLR',
-           'KNNMonitorHook', 'NonFiniteLossHook', 'ReconstructionHook', 'RngStateHook']
+           'KNNMonitorHook', 'NonFiniteLossHook', 'ReconstructionHook', 'RngStateHook',
+           'encoder_block_wrap_policy']

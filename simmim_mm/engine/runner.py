@@ -26,6 +26,7 @@ import torch
 from mmengine.dist import is_main_process, master_only
 from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, Hook
+from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
 
 from simmim_mm.checkpoint.atomic import atomic_path
@@ -44,6 +45,18 @@ class AtomicCheckpointRunner(Runner):
     (S3, ...) and the deprecated ``file_client_args`` keep MMEngine's behaviour: object
     stores publish an upload only once it completes anyway.
     """
+
+    def _maybe_compile(self, target: str) -> None:
+        """``compile=True`` (or a dict of ``torch.compile`` options) compiles the model's
+        forward: encoder, decoder and loss. MMEngine compiles the whole ``train_step``,
+        whose optimizer wrapper dynamo fails to trace (torch 2.14, MMEngine 0.10.7)."""
+        options = self.cfg.get('compile')
+        if not options:
+            return
+        options = {} if options is True else dict(options)
+        model = self.model.module if is_model_wrapper(self.model) else self.model
+        model.forward = torch.compile(model.forward, **options)
+        self.logger.info('The model forward is compiled: the first iterations are slow.')
 
     @master_only
     def save_checkpoint(self, out_dir, filename, file_client_args=None, *args,

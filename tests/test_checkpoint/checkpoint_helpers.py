@@ -1,4 +1,5 @@
 """Tiny models and an independent official-layout writer for the conversion tests."""
+import os
 import os.path as osp
 import re
 
@@ -89,3 +90,8 @@ def to_official(state_dict, prefix='encoder.'):
             value = _merge_to_official(value)
         out[prefix + k] = value
     return out
+
+
+def checkpoint_files(folder):
+    """What a cache folder holds, sorted, less the (empty, hidden) lock files of downloads."""
+    return sorted(name for name in os.listdir(folder) if not name.endswith('.lock'))

@@ -4,6 +4,7 @@ HEAD metadata request huggingface_hub makes (commit and ETag headers), and recor
 request. Started and stopped by the tests; never reaches beyond this machine."""
 import hashlib
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -16,6 +17,7 @@ class LoopbackServer:
         self.requests = []  # (path with query, Range header)
         self.gdrive = {}  # id -> bytes, behind a confirm page
         self.pages = {}  # path -> HTML served as text/html
+        self.slow = {}  # path -> seconds to wait before sending its body
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -85,6 +87,7 @@ class LoopbackServer:
                 if status == 206:
                     self.send_header('Content-Range', f'bytes {start}-{len(data) - 1}/{len(data)}')
                 self.end_headers()
+                time.sleep(server.slow.get(path, 0))
                 if path in server.cut_once:
                     server.cut_once.discard(path)
                     self.wfile.write(body[:len(body) // 2])

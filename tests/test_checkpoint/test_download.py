@@ -2,8 +2,11 @@
 404, cache hits and Google Drive's confirm page."""
 import hashlib
 import os
+import subprocess
+import sys
 
 import pytest
+from checkpoint_helpers import checkpoint_files
 from loopback_server import LoopbackServer
 
 from simmim_mm.checkpoint.download import (CACHE_ENV, ChecksumError, DownloadError, cache_dir,
@@ -29,7 +32,7 @@ def fetch(server, tmp_path, path='/ckpt.pth', **kwargs):
 def test_download_verifies_and_leaves_no_partial_file(server, tmp_path):
     path = fetch(server, tmp_path, sha256=SHA)
     assert open(path, 'rb').read() == DATA
-    assert os.listdir(tmp_path / 'cache') == ['ckpt.pth']
+    assert checkpoint_files(tmp_path / 'cache') == ['ckpt.pth']
 
 
 def test_resume_after_a_cut_connection(server, tmp_path):
@@ -54,13 +57,13 @@ def test_checksum_mismatch_is_an_error_and_nothing_is_kept(server, tmp_path):
     with pytest.raises(ChecksumError, match=r'ckpt\.pth: sha256 .* does not match the '
                        r'published 0{64}'):
         fetch(server, tmp_path, sha256='0' * 64)
-    assert os.listdir(tmp_path / 'cache') == []
+    assert checkpoint_files(tmp_path / 'cache') == []
 
 
 def test_404_is_a_clear_error(server, tmp_path):
     with pytest.raises(DownloadError, match=r'127\.0\.0\.1:\d+/missing\.pth: HTTP 404'):
         fetch(server, tmp_path, path='/missing.pth')
-    assert os.listdir(tmp_path / 'cache') == []
+    assert checkpoint_files(tmp_path / 'cache') == []
     assert len(server.requests) == 1  # a 404 is not retried
 
 
@@ -91,7 +94,7 @@ def test_html_that_is_not_a_confirm_page_is_an_error(server, tmp_path):
     server.pages['/quota.pth'] = '<html>Too many users have viewed this file</html>'
     with pytest.raises(DownloadError, match='an HTML page, not a checkpoint'):
         fetch(server, tmp_path, path='/quota.pth')
-    assert os.listdir(tmp_path / 'cache') == []
+    assert checkpoint_files(tmp_path / 'cache') == []
 
 
 def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
@@ -99,3 +102,19 @@ def test_cache_directory_follows_the_environment(monkeypatch, tmp_path):
     assert cache_dir() == str(tmp_path / 'elsewhere')
     monkeypatch.delenv(CACHE_ENV)
     assert cache_dir().endswith(os.path.join('.cache', 'simmim_mm', 'checkpoints'))
+
+
+def test_concurrent_downloads_of_one_file_take_turns(server, tmp_path):
+    """Two processes (two ranks of one job) ask for the same checkpoint at once: one
+    downloads it, the other waits and finds it; neither writes into the other's file."""
+    server.slow['/ckpt.pth'] = 1.0
+    dst = str(tmp_path / 'cache' / 'ckpt.pth')
+    code = ('import sys; from simmim_mm.checkpoint.download import download_url; '
+            'download_url(sys.argv[1], sys.argv[2], sha256=sys.argv[3], progress=False)')
+    ranks = [subprocess.Popen([sys.executable, '-c', code, server.url + '/ckpt.pth', dst, SHA])
+             for _ in range(2)]
+    assert [rank.wait(timeout=120) for rank in ranks] == [0, 0]
+    assert open(dst, 'rb').read() == DATA
+    assert [request for request in server.requests if request[0] == '/ckpt.pth'] == [
+        ('/ckpt.pth', None)]  # one transfer, from the start
+    assert checkpoint_files(tmp_path / 'cache') == ['ckpt.pth']

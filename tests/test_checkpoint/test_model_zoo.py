@@ -8,7 +8,8 @@ import re
 import pytest
 import torch
 import yaml
-from checkpoint_helpers import build, randomize, swin_config_text, to_official, write_config
+from checkpoint_helpers import (build, checkpoint_files, randomize, swin_config_text, to_official,
+                                write_config)
 from loopback_server import LoopbackServer
 from mmengine.runner import load_checkpoint
 
@@ -126,7 +127,7 @@ def test_download_and_convert_end_to_end(zoo):
     requests = len(zoo['server'].requests)
     assert download_model('tiny', convert=True, root=zoo['root'], index=zoo['index']) == path
     assert len(zoo['server'].requests) == requests == 1
-    assert sorted(os.listdir(osp.join(zoo['root'], 'tiny'))) == ['tiny.pth', 'tiny_converted.pth']
+    assert checkpoint_files(osp.join(zoo['root'], 'tiny')) == ['tiny.pth', 'tiny_converted.pth']
 
 
 def test_download_convert_refuses_a_hostile_file(zoo):
@@ -149,7 +150,7 @@ def test_download_convert_refuses_a_hostile_file(zoo):
         download_model('tiny', convert=True, root=zoo['root'], progress=False,
                        index=zoo['index'])
     assert not osp.exists(marker)
-    assert os.listdir(osp.join(zoo['root'], 'tiny')) == ['tiny.pth']
+    assert checkpoint_files(osp.join(zoo['root'], 'tiny')) == ['tiny.pth']
 
 
 def test_hugging_face_download_and_convert_through_huggingface_hub(tmp_path):

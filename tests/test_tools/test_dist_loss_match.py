@@ -10,6 +10,7 @@ import sys
 
 import pytest
 import torch
+from mmengine.config import Config
 
 from conftest import REPO_ROOT, TINY_DEMO_MODEL
 
@@ -37,11 +38,11 @@ class RecordRankLosses(Hook):
 '''
 
 
-FSDP = """
-runner_type = 'FlexibleRunner'
-strategy = dict(type='FSDPStrategy', state_dict_cfg='full',
-                model_wrapper=dict(type='MMFullyShardedDataParallel', use_orig_params=True))
-"""
+def fsdp_settings() -> str:
+    """What configs/simmim_swin-l_800e_fsdp.py adds, for the tiny model."""
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'simmim_swin-l_800e_fsdp.py'))
+    assert cfg.optim_wrapper.use_fsdp
+    return f'runner_type = {cfg.runner_type!r}\nstrategy = {cfg.strategy.to_dict()!r}\n'
 
 
 def write_config(tmp_path, image_folder, batch_size, extra=''):
@@ -104,7 +105,7 @@ def recorded(work_dir, ranks):
 @pytest.mark.parametrize('strategy', ['ddp', 'fsdp'])
 def test_two_processes_match_one_with_the_same_total_batch(tmp_path, image_folder, strategy):
     single, double = str(tmp_path / 'single'), str(tmp_path / 'double')
-    extra = FSDP if strategy == 'fsdp' else ''
+    extra = fsdp_settings() if strategy == 'fsdp' else ''
     if strategy == 'fsdp':
         # FlexibleRunner draws the initial weights at another point of the random stream than
         # Runner does, so the reference is FSDP on a single rank

@@ -1,0 +1,16 @@
+from mmengine.registry import FUNCTIONS
+from torch import nn
+
+# the transformer blocks of the encoders SimMIM trains (mmpretrain's Swin, SwinV2, BEiT ViT)
+ENCODER_BLOCKS = ('SwinBlock', 'SwinBlockV2', 'BEiTTransformerEncoderLayer',
+                  'TransformerEncoderLayer')
+
+
+# MMEngine's FSDP wrapper looks `auto_wrap_policy` up in its own FUNCTIONS registry only
+@FUNCTIONS.register_module()
+def encoder_block_wrap_policy(module: nn.Module, recurse: bool, nonwrapped_numel: int,
+                              block_types=ENCODER_BLOCKS) -> bool:
+    """FSDP auto-wrap policy: one FSDP unit per transformer block, so that only one block's
+    full parameters exist at a time in forward and backward (wrapping the root alone would
+    gather the whole encoder at once)."""
+    return recurse or type(module).__name__ in block_types
