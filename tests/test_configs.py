@@ -46,7 +46,7 @@ def test_pretraining_config_trains_one_step(path):
     size = cfg.train_pipeline[3].input_size
     assert batch['inputs'].shape == (2, 3, size, size)
 
-    cfg.optim_wrapper.type = 'OptimWrapper'  # fp32 here; the AMP wrapper has its own tests
+    cfg.optim_wrapper.dtype = 'float32'  # the config's own wrapper, in fp32 on any CPU
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     decay_of = {id(p): g['weight_decay'] for g in wrapper.optimizer.param_groups
                 for p in g['params']}

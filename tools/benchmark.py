@@ -18,6 +18,7 @@ import json
 import logging
 import os.path as osp
 import sys
+from statistics import median
 
 from mmengine.config import DictAction
 from mmengine.logging import MMLogger
@@ -54,7 +55,8 @@ def parse_args(argv=None):
     train = commands.choices['train']
     train.add_argument('--batch-size', type=int, default=4, help='images per step')
     train.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default='fp32')
-    train.add_argument('--device', default='cpu', help="'cpu' or 'cuda'")
+    train.add_argument('--device', choices=['cpu', 'cuda'],
+                       help='default: cuda where there is a GPU, else cpu')
     train.add_argument('--warmup', type=int, default=2, help='untimed steps per model')
     train.add_argument('--no-memory', action='store_true', help='skip peak memory')
     data = commands.choices['data']
@@ -68,7 +70,7 @@ def parse_args(argv=None):
 def train_report(args) -> dict:
     from simmim_mm.benchmark.peak_memory import cpu_peak_bytes, cuda_peak_bytes
     from simmim_mm.benchmark.train_step import (TrainStep, interleaved_seconds,
-                                                load_config, matmul_rate, median)
+                                                load_config, matmul_rate)
     cfg = load_config(args.config, args.cfg_options)
     impls = ['simmim_mm'] + ([args.compare] if args.compare else [])
     steps = {impl: TrainStep(cfg, impl, args.precision, args.batch_size, args.device)
@@ -167,6 +169,14 @@ def main(argv=None):
     args = parse_args(argv)
     if args.trials < 1:
         sys.exit('--trials must be at least 1')
+    if args.command == 'train':
+        import torch
+        gpu = torch.cuda.is_available()
+        args.device = args.device or ('cuda' if gpu else 'cpu')
+        if args.device == 'cpu' and gpu:  # MMEngine would still run AMP for the GPU
+            sys.exit('--device cpu on a machine with a GPU: hide it with CUDA_VISIBLE_DEVICES=')
+        if args.device == 'cuda' and not gpu:
+            sys.exit('--device cuda: torch sees no GPU here')
     # MMEngine logs every parameter's optimizer options at INFO; the report is what matters
     logger = MMLogger.get_current_instance()
     level = logger.level

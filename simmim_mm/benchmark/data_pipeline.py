@@ -2,6 +2,7 @@
 augments, masks and collates per second, with the time split per transform."""
 import time
 from collections import defaultdict
+from statistics import median
 from typing import Dict, List, Sequence
 
 import torch
@@ -22,8 +23,8 @@ def run_pipeline(transforms: list, paths: Sequence[str], batch_size: int,
     """Push every file through the transforms and collate in batches; adds each stage's time
     to ``stage_seconds``; returns the number of images produced."""
     produced, batch = 0, []
-    for path in paths:
-        results = dict(img_path=path)
+    for index, path in enumerate(paths):
+        results = dict(img_path=path, sample_idx=index)
         for transform in transforms:
             start = time.perf_counter()
             results = transform(results)
@@ -64,7 +65,7 @@ def pipeline_throughput(pipelines: Dict[str, List[dict]], scopes: Dict[str, str]
     finally:
         torch.set_num_threads(threads)
     images = trials * len(paths)
-    return {name: dict(images_per_s=sorted(rates[name])[len(rates[name]) // 2],
+    return {name: dict(images_per_s=median(rates[name]),
                        stage_ms={stage: 1e3 * seconds / images
                                  for stage, seconds in stages[name].items()})
             for name in built}

@@ -23,7 +23,7 @@ def machine_facts(device: str) -> Dict[str, str]:
 
     import simmim_mm
     from simmim_mm.engine.optimizers.amp_optim_wrapper import cpu_has_fast_bfloat16
-    facts = {
+    return {
         'cpu': f'{cpu_model()}, {torch.get_num_threads()} threads, native bf16: '
                f'{"yes" if cpu_has_fast_bfloat16() else "no"}',
         'device': torch.cuda.get_device_name() if device.startswith('cuda') else 'cpu',
@@ -32,4 +32,3 @@ def machine_facts(device: str) -> Dict[str, str]:
                     f'{simmim_mm.__version__}',
         'command': ' '.join(['python'] + sys.argv),
     }
-    return facts

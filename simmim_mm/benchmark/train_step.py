@@ -1,6 +1,7 @@
 """One SimMIM training step (data preprocessing, forward, backward, clipping, optimizer) built
 from a config, for simmim_mm or for mmpretrain 1.2.0's SimMIM with the same architecture."""
 import copy
+import time
 from typing import Optional
 
 import torch
@@ -138,7 +139,6 @@ def synchronize(device: str) -> None:
 def interleaved_seconds(steps: dict, warmup: int, trials: int) -> dict:
     """Seconds per step of each named callable: warm-up steps, then trials that alternate
     between callables so that drifting clocks and caches hit all alike."""
-    import time
     for step in steps.values():
         for _ in range(warmup):
             step()
@@ -151,15 +151,8 @@ def interleaved_seconds(steps: dict, warmup: int, trials: int) -> dict:
     return seconds
 
 
-def median(values) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
-
-
 def matmul_rate(device: str, precision: str, size: int = 2048, repeats: int = 10) -> float:
     """The machine's dense matmul rate (FLOP/s, best of ``repeats``) for this dtype."""
-    import time
     dtype = getattr(torch, PRECISIONS[precision])
     a = torch.randn(size, size, device=device).to(dtype)
     b = torch.randn(size, size, device=device).to(dtype)

@@ -1,8 +1,8 @@
 from .algorithms import SimMIM
 from .decoders import SimMIMDecoder
-from .encoders import SimMIMSwinTransformerV2, SimMIMViT
+from .encoders import SimMIMSwinTransformer, SimMIMSwinTransformerV2, SimMIMViT
 from .losses import SimMIMReconstructionLoss
 from .utils import SimMIMPretrainedInit
 
 __all__ = ['SimMIM', 'SimMIMDecoder', 'SimMIMPretrainedInit', 'SimMIMReconstructionLoss',
-           'SimMIMSwinTransformerV2', 'SimMIMViT']
+           'SimMIMSwinTransformer', 'SimMIMSwinTransformerV2', 'SimMIMViT']

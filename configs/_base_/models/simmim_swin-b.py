@@ -1,6 +1,8 @@
 # SimMIM Swin-B/w6 at 192 px: 89.87M parameters (encoder + decoder).
 # The encoder is mmpretrain's SimMIMSwinTransformer: its Swin plus a mask token that replaces
 # masked patch embeddings after the patch-embed norm (checked to match the official code).
+# simmim_mm's registers it with cheaper window reordering: bit-identical outputs, gradients,
+# parameter names (simmim_mm/models/encoders/swin.py).
 model = dict(
     type='SimMIM',
     backbone=dict(
