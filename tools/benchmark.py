@@ -16,6 +16,7 @@ import argparse
 import glob
 import json
 import logging
+import os
 import os.path as osp
 import sys
 from statistics import median
@@ -61,7 +62,8 @@ def parse_args(argv=None):
     train.add_argument('--no-memory', action='store_true', help='skip peak memory')
     data = commands.choices['data']
     data.add_argument('--folder', required=True,
-                      help='folder of JPEGs; created from the bundled photos if missing')
+                      help='folder of JPEGs, searched recursively; a missing or empty one is '
+                      'filled with an ImageNet-like set made from the bundled photos')
     data.add_argument('--images', type=int, default=500,
                       help='how many to generate when the folder is missing')
     return parser.parse_args(argv)
@@ -114,8 +116,12 @@ def data_report(args) -> dict:
     from simmim_mm.benchmark.jpeg_set import generate_jpeg_set
     from simmim_mm.benchmark.train_step import load_config
     cfg = load_config(args.config, args.cfg_options)
-    paths = sorted(glob.glob(osp.join(args.folder, '*.jpg')))
+    paths = sorted(path for path in glob.glob(osp.join(args.folder, '**', '*'), recursive=True)
+                   if path.lower().endswith(('.jpg', '.jpeg')))
     if not paths:
+        if osp.isdir(args.folder) and os.listdir(args.folder):
+            sys.exit(f'--folder {args.folder} holds no JPEG files: give a folder of JPEGs (e.g. '
+                     "ImageNet's train/), or a new or empty one to generate them in")
         paths = generate_jpeg_set(args.folder, args.images)
     pipelines = {'simmim_mm': list(cfg.train_dataloader.dataset.pipeline)}
     scopes = {'simmim_mm': 'simmim_mm'}

@@ -85,3 +85,12 @@ def test_data_report_generates_imagenet_like_jpegs(tiny_config, tmp_path):
     # a second run reuses the folder as it is
     again = tool.main(['data', tiny_config, '--folder', str(folder), '--trials', '1'])
     assert again['images'] == 6 and list(again['results']) == ['simmim_mm']
+
+
+def test_data_refuses_to_write_into_a_folder_without_jpegs(tiny_config, tmp_path):
+    folder = tmp_path / 'my_pngs'
+    folder.mkdir()
+    (folder / 'scan.png').write_bytes(b'not touched')
+    with pytest.raises(SystemExit, match='holds no JPEG files'):
+        tool.main(['data', tiny_config, '--folder', str(folder), '--trials', '1'])
+    assert [f.name for f in folder.iterdir()] == ['scan.png']

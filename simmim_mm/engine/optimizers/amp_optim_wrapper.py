@@ -50,19 +50,19 @@ class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
         self.nonfinite_streak = 0
         self.skipped_steps = 0
         self.sharded_gradients = use_fsdp
-        on_cpu = get_device() == 'cpu'
-        if not on_cpu and dtype not in ('float32', torch.float32):
+        on_cpu, fp32 = get_device() == 'cpu', dtype in ('float32', torch.float32)
+        if not on_cpu and not fp32:
             super().__init__(loss_scale=loss_scale, dtype=dtype, use_fsdp=use_fsdp, **kwargs)
             return
         OptimWrapper.__init__(self, **kwargs)
         self._scale_update_param = None
         self.loss_scaler = torch.amp.GradScaler(get_device(), enabled=False)  # passes through
         forced_bf16, native_bf16 = dtype in ('bfloat16', torch.bfloat16), cpu_has_fast_bfloat16()
-        self.autocast_enabled = on_cpu and (forced_bf16 or native_bf16)
+        self.autocast_enabled = on_cpu and not fp32 and (forced_bf16 or native_bf16)
         self.cast_dtype = torch.bfloat16 if self.autocast_enabled else None
-        if dtype in ('float32', torch.float32):
-            self.autocast_enabled = False
-        elif forced_bf16 and not native_bf16:
+        if fp32:
+            return
+        if forced_bf16 and not native_bf16:
             print_log('AnyDeviceAmpOptimWrapper: bfloat16 as asked, but this CPU emulates it '
                       '(no AVX-512 BF16 / AMX): expect it to be far slower than float32',
                       logger='current', level=30)
