@@ -75,12 +75,12 @@ class AtomicCheckpointRunner(Runner):
 class AtomicCheckpointHook(CheckpointHook):
     """CheckpointHook that never leaves a run without a complete checkpoint to resume from.
 
-    Same options and same files as MMEngine's. Two differences in ordering, so that a kill at
-    any moment leaves ``last_checkpoint`` naming a complete file: outdated checkpoints
-    (``max_keep_ckpts``) are deleted after the new one is written, not before, and
-    ``last_checkpoint`` is replaced atomically. (Mirrors
-    ``CheckpointHook._save_checkpoint_with_step`` of MMEngine 0.10.7.) Temporary files that
-    killed runs left behind are deleted when training starts.
+    Same options and same files as MMEngine's. Differences in ordering, so that a kill at
+    any moment leaves ``last_checkpoint`` naming a complete file and a best checkpoint on disk:
+    outdated checkpoints (``max_keep_ckpts``) and the previous best (``save_best``) are
+    deleted after the new one is written, not before, and ``last_checkpoint`` is replaced
+    atomically. (Mirrors ``CheckpointHook._save_checkpoint_with_step`` of MMEngine 0.10.7.)
+    Temporary files that killed runs left behind are deleted when training starts.
     """
 
     def before_train(self, runner) -> None:
@@ -88,6 +88,21 @@ class AtomicCheckpointHook(CheckpointHook):
         if is_main_process() and isinstance(self.file_backend, LocalBackend):
             for path in glob.glob(osp.join(glob.escape(self.out_dir), '.*.pth.*.tmp')):
                 os.remove(path)
+
+    def _save_best_checkpoint(self, runner, metrics) -> None:
+        # MMEngine removes the previous best before it saves the new one: hold the removal
+        deferred = []
+        backend = self.file_backend
+        backend.remove = backend.rmtree = deferred.append
+        try:
+            super()._save_best_checkpoint(runner, metrics)
+        finally:
+            del backend.remove, backend.rmtree
+        for path in deferred:
+            if backend.isfile(path):
+                backend.remove(path)
+            elif backend.isdir(path):  # DeepSpeed saves folders
+                backend.rmtree(path)
 
     def _save_checkpoint_with_step(self, runner, step, meta):
         outdated = []

@@ -25,7 +25,7 @@ class ToyModel(BaseModel):
         return dict(loss=self.linear(inputs).abs().mean())
 
 
-def make_runner(work_dir, max_keep_ckpts=1):
+def make_runner(work_dir, max_keep_ckpts=1, **checkpoint):
     return AtomicCheckpointRunner(
         model=ToyModel(), work_dir=str(work_dir),
         train_dataloader=dict(dataset=[dict(inputs=torch.ones(2))] * 4, batch_size=2,
@@ -34,7 +34,8 @@ def make_runner(work_dir, max_keep_ckpts=1):
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=False, max_iters=2),
         default_hooks=dict(checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
-                                           interval=1, max_keep_ckpts=max_keep_ckpts),
+                                           interval=1, max_keep_ckpts=max_keep_ckpts,
+                                           **checkpoint),
                            rng_state=dict(type='RngStateHook')),
         default_scope='simmim_mm', log_level='WARNING')
 
@@ -87,6 +88,28 @@ def test_outdated_checkpoint_is_deleted_only_after_the_new_one_is_written(tmp_pa
     assert torch.load(tmp_path / 'iter_2.pth', weights_only=True)['meta']['iter'] == 2
     assert not osp.exists(tmp_path / 'iter_3.pth')
     assert open(tmp_path / 'last_checkpoint').read() == pointer
+
+
+def test_previous_best_is_deleted_only_after_the_new_best_is_written(tmp_path, failing_put):
+    runner = make_runner(tmp_path, save_best='acc', rule='greater')
+    runner.train()
+    hook = next(h for h in runner.hooks if isinstance(h, AtomicCheckpointHook))
+
+    def best_files():
+        return sorted(n for n in os.listdir(tmp_path) if n.startswith('best_'))
+
+    hook._save_best_checkpoint(runner, dict(acc=0.5))
+    runner.train_loop._iter = 3  # a later, better evaluation replaces it
+    hook._save_best_checkpoint(runner, dict(acc=0.7))
+    assert best_files() == ['best_acc_iter_3.pth']
+
+    failing_put()
+    runner.train_loop._iter = 4  # an even better one whose write fails
+    with pytest.raises(OSError, match='disk full'):
+        hook._save_best_checkpoint(runner, dict(acc=0.9))
+    # MMEngine's CheckpointHook would have deleted it before the failed write
+    assert best_files() == ['best_acc_iter_3.pth']
+    assert torch.load(tmp_path / 'best_acc_iter_3.pth', weights_only=True)['meta']['iter'] == 3
 
 
 def test_stale_temporary_files_are_removed_when_training_starts(tmp_path):
