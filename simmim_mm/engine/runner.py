@@ -17,6 +17,8 @@ and CheckpointHook deletes the oldest checkpoint *before* writing the new one an
   same drop-path, augmentation and mask randomness as an uninterrupted one.
 """
 import glob
+import hashlib
+import io
 import os
 import os.path as osp
 import random
@@ -28,6 +30,7 @@ from mmengine.fileio import LocalBackend, get_file_backend
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.model import is_model_wrapper
 from mmengine.runner import Runner
+from mmengine.runner.checkpoint import _load_checkpoint
 
 from simmim_mm.checkpoint.atomic import atomic_path
 from simmim_mm.registry import HOOKS, RUNNERS
@@ -80,7 +83,8 @@ class AtomicCheckpointHook(CheckpointHook):
     outdated checkpoints (``max_keep_ckpts``) and the previous best (``save_best``) are
     deleted after the new one is written, not before, and ``last_checkpoint`` is replaced
     atomically. (Mirrors ``CheckpointHook._save_checkpoint_with_step`` of MMEngine 0.10.7.)
-    Temporary files that killed runs left behind are deleted when training starts.
+    Temporary files that killed runs left behind are deleted when training starts. The
+    ``published_keys`` copies are atomic too, and their names carry their real sha256 prefix.
     """
 
     def before_train(self, runner) -> None:
@@ -88,6 +92,28 @@ class AtomicCheckpointHook(CheckpointHook):
         if is_main_process() and isinstance(self.file_backend, LocalBackend):
             for path in glob.glob(osp.join(glob.escape(self.out_dir), '.*.pth.*.tmp')):
                 os.remove(path)
+
+    def _publish_model(self, runner, ckpt_path: str) -> None:
+        """MMEngine's ``published_keys`` copy (``NAME-<sha256[:8]>.pth``), written by rank 0
+        only, under a temporary name until complete, and named after the sha256 of the file
+        itself: MMEngine hashes a pickle of the dict, which no download check reproduces."""
+        if not isinstance(self.file_backend, LocalBackend):
+            return super()._publish_model(runner, ckpt_path)
+        if not is_main_process():
+            return
+        checkpoint = _load_checkpoint(ckpt_path, map_location='cpu')
+        removed = [key for key in list(checkpoint) if key not in self.published_keys]
+        for key in removed:
+            checkpoint.pop(key)
+        if removed:
+            runner.logger.info(f'Not published (not in published_keys): {removed}')
+        buffer = io.BytesIO()
+        torch.save(checkpoint, buffer)
+        data = buffer.getvalue()
+        final_path = f'{osp.splitext(ckpt_path)[0]}-{hashlib.sha256(data).hexdigest()[:8]}.pth'
+        with atomic_path(final_path) as tmp, open(tmp, 'wb') as file:
+            file.write(data)
+        runner.logger.info(f'The checkpoint {ckpt_path} is published to {final_path}')
 
     def _save_best_checkpoint(self, runner, metrics) -> None:
         # MMEngine removes the previous best before it saves the new one: hold the removal

@@ -1,6 +1,7 @@
 """AtomicCheckpointRunner, AtomicCheckpointHook and RngStateHook in-process, on a toy model:
 a checkpoint write that fails half-way leaves nothing under the final name and keeps the
 previous checkpoint, and the RNG states survive a weights-only round trip."""
+import hashlib
 import os
 import os.path as osp
 import random
@@ -110,6 +111,17 @@ def test_previous_best_is_deleted_only_after_the_new_best_is_written(tmp_path, f
     # MMEngine's CheckpointHook would have deleted it before the failed write
     assert best_files() == ['best_acc_iter_3.pth']
     assert torch.load(tmp_path / 'best_acc_iter_3.pth', weights_only=True)['meta']['iter'] == 3
+
+
+def test_published_copy_is_named_after_its_own_sha256(tmp_path):
+    runner = make_runner(tmp_path, published_keys=['meta', 'state_dict'])
+    runner.train()
+    published = [n for n in os.listdir(tmp_path) if n.startswith('iter_2-')]
+    assert len(published) == 1 and hidden_files(tmp_path) == []
+    path = tmp_path / published[0]
+    # what a download check (model zoo, OpenMMLab file names) computes from the file
+    assert hashlib.sha256(path.read_bytes()).hexdigest()[:8] == published[0][7:15]
+    assert set(torch.load(path, weights_only=True)) == {'meta', 'state_dict'}
 
 
 def test_stale_temporary_files_are_removed_when_training_starts(tmp_path):
