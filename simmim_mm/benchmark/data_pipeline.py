@@ -21,7 +21,12 @@ def build_transforms(pipeline: Sequence[dict], scope: str) -> list:
 def run_pipeline(transforms: list, paths: Sequence[str], batch_size: int,
                  stage_seconds: Dict[str, float]) -> int:
     """Push every file through the transforms and collate in batches; adds each stage's time
-    to ``stage_seconds``; returns the number of images produced."""
+    to ``stage_seconds``; returns the number of images produced (a skipped file is none)."""
+    def collate(batch: list) -> None:
+        start = time.perf_counter()
+        default_collate(batch)
+        stage_seconds['collate'] += time.perf_counter() - start
+
     produced, batch = 0, []
     for index, path in enumerate(paths):
         results = dict(img_path=path, sample_idx=index)
@@ -29,17 +34,17 @@ def run_pipeline(transforms: list, paths: Sequence[str], batch_size: int,
             start = time.perf_counter()
             results = transform(results)
             stage_seconds[type(transform).__name__] += time.perf_counter() - start
+            if results is None:  # an unreadable file, skipped by LoadImageFromFileOrSkip
+                break
+        if results is None:
+            continue
         batch.append(results)
         produced += 1
         if len(batch) == batch_size:
-            start = time.perf_counter()
-            default_collate(batch)
-            stage_seconds['collate'] += time.perf_counter() - start
+            collate(batch)
             batch = []
     if batch:
-        start = time.perf_counter()
-        default_collate(batch)
-        stage_seconds['collate'] += time.perf_counter() - start
+        collate(batch)
     return produced
 
 

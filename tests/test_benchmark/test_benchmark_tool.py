@@ -82,9 +82,10 @@ def test_data_report_generates_imagenet_like_jpegs(tiny_config, tmp_path):
         assert result['images_per_s'] > 0
         assert {'RandomResizedCrop', 'SimMIMMaskGenerator', 'collate'} <= set(
             result['stage_ms'])
-    # a second run reuses the folder as it is
+    # a second run reuses the folder as it is; an unreadable file is skipped, not a crash
+    (folder / 'truncated.jpg').write_bytes(files[0].read_bytes()[:100])
     again = tool.main(['data', tiny_config, '--folder', str(folder), '--trials', '1'])
-    assert again['images'] == 6 and list(again['results']) == ['simmim_mm']
+    assert again['images'] == 7 and list(again['results']) == ['simmim_mm']
 
 
 def test_data_refuses_to_write_into_a_folder_without_jpegs(tiny_config, tmp_path):
