@@ -29,16 +29,6 @@ from simmim_mm.benchmark.machine import machine_facts
 from simmim_mm.checkpoint.atomic import atomic_path
 
 IMAGENET_TRAIN_IMAGES = 1281167
-# mmpretrain 1.2.0's SimMIM pipeline (configs/_base_/datasets/imagenet_bs256_simmim_192.py);
-# the input and patch sizes follow the config under test
-MMPRETRAIN_PIPELINE = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=None, crop_ratio_range=(0.67, 1.0)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='SimMIMMaskGenerator', input_size=None, mask_patch_size=32,
-         model_patch_size=None, mask_ratio=0.6),
-    dict(type='PackInputs'),
-]
 
 
 def parse_args(argv=None):
@@ -103,11 +93,16 @@ def train_report(args) -> dict:
 
 
 def mmpretrain_pipeline(cfg) -> list:
-    from simmim_mm.benchmark.train_step import mask_generator_cfg
+    """mmpretrain's SimMIM pipeline at the input and patch sizes of the config under test."""
+    from simmim_mm.benchmark.train_step import mask_generator_cfg, mmpretrain_recipe
     mask = mask_generator_cfg(cfg)
-    pipeline = [dict(step) for step in MMPRETRAIN_PIPELINE]
-    pipeline[1]['scale'] = mask['input_size']
-    pipeline[3].update(input_size=mask['input_size'], model_patch_size=mask['model_patch_size'])
+    pipeline = mmpretrain_recipe().train_pipeline
+    for step in pipeline:
+        if step['type'] == 'RandomResizedCrop':
+            step['scale'] = mask['input_size']
+        elif step['type'] == 'SimMIMMaskGenerator':
+            step.update(input_size=mask['input_size'],
+                        model_patch_size=mask['model_patch_size'])
     return pipeline
 
 

@@ -7,14 +7,12 @@ from typing import Dict, List, Sequence
 
 import torch
 from mmengine.dataset import default_collate
-from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.registry import TRANSFORMS, DefaultScope
 
 
 def build_transforms(pipeline: Sequence[dict], scope: str) -> list:
     """Build a pipeline in a registry scope ('simmim_mm' or 'mmpretrain')."""
-    from mmengine.registry import TRANSFORMS
     with DefaultScope.overwrite_default_scope(scope):
-        init_default_scope(scope)
         return [TRANSFORMS.build(dict(step)) for step in pipeline]
 
 

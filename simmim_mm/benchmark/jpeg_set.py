@@ -7,6 +7,7 @@ from typing import List
 import numpy as np
 from PIL import Image
 
+from simmim_mm.checkpoint.atomic import atomic_path
 from simmim_mm.datasets.bundled_photos import SKIMAGE_PHOTOS
 
 # ImageNet's typical training image: about 500 x 375, JPEG quality around 90
@@ -38,7 +39,6 @@ def generate_jpeg_set(out_dir: str, count: int, seed: int = 0) -> List[str]:
             size, Image.BICUBIC)
         if rng.random() < 0.5:
             image = image.transpose(Image.FLIP_LEFT_RIGHT)
-        partial = path + '.part'
-        image.save(partial, format='JPEG', quality=IMAGENET_LIKE_QUALITY)
-        os.replace(partial, path)
+        with atomic_path(path) as tmp:
+            image.save(tmp, format='JPEG', quality=IMAGENET_LIKE_QUALITY)
     return paths

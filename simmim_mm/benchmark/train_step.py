@@ -7,23 +7,20 @@ from typing import Optional
 import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
-from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.registry import DefaultScope
 from mmpretrain.structures import DataSample
 
 from simmim_mm.models.algorithms.simmim import encoder_in_channels, encoder_width
 
 PRECISIONS = {'fp32': 'float32', 'bf16': 'bfloat16', 'fp16': 'float16'}
-# mmpretrain 1.2.0's own SimMIM Swin recipe (simmim_swin-base-w6_8xb256-amp-coslr-100e):
-# default-mode AdamW, grad clip 5, its no-decay keys. The benchmark uses it for mmpretrain.
-MMPRETRAIN_OPTIM_WRAPPER = dict(
-    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.999), weight_decay=0.05),
-    clip_grad=dict(max_norm=5.0),
-    paramwise_cfg=dict(custom_keys={
-        'norm': dict(decay_mult=0.0),
-        'bias': dict(decay_mult=0.0),
-        'absolute_pos_embed': dict(decay_mult=0.),
-        'relative_position_bias_table': dict(decay_mult=0.)
-    }))
+# mmpretrain 1.2.0's own SimMIM Swin recipe: its optimizer settings and data pipeline are
+# what the benchmark runs for mmpretrain
+MMPRETRAIN_RECIPE = 'mmpretrain::simmim/simmim_swin-base-w6_8xb256-amp-coslr-100e_in1k-192px.py'
+
+
+def mmpretrain_recipe() -> Config:
+    from mmengine.hub import get_config
+    return get_config(MMPRETRAIN_RECIPE)
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
@@ -100,14 +97,13 @@ class TrainStep:
             raise ValueError('precision fp16: CPU autocast trains in bf16; use bf16 or fp32')
         self.impl, self.device, self.batch_size = impl, device, batch_size
         with DefaultScope.overwrite_default_scope('simmim_mm'):
-            init_default_scope('simmim_mm')
             from simmim_mm.registry import MODELS
             ours = MODELS.build(dict(cfg.model, data_preprocessor=model_preprocessor(cfg)))
             if impl == 'simmim_mm':
                 model, wrapper_cfg = ours, copy.deepcopy(cfg.optim_wrapper)
             elif impl == 'mmpretrain':
                 model = MODELS.build(mmpretrain_model_cfg(cfg, ours.backbone))
-                wrapper_cfg = copy.deepcopy(MMPRETRAIN_OPTIM_WRAPPER)
+                wrapper_cfg = mmpretrain_recipe().optim_wrapper
             else:
                 raise ValueError(f"impl must be 'simmim_mm' or 'mmpretrain', got {impl!r}")
             model.init_weights()

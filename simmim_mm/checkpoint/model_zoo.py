@@ -17,7 +17,8 @@ from .download import cache_dir, download_url
 
 REPO_ROOT = osp.dirname(CONFIG_DIR)
 MODEL_INDEX = osp.join(REPO_ROOT, 'model-index.yml')
-HF_URL = re.compile(r'https://huggingface\.co/(?P<repo>[^/]+/[^/]+)/resolve/(?P<revision>[^/]+)/'
+HF_HOST = 'https://huggingface.co'
+HF_URL = re.compile(re.escape(HF_HOST) + r'/(?P<repo>[^/]+/[^/]+)/resolve/(?P<revision>[^/]+)/'
                     r'(?P<filename>.+)')
 
 

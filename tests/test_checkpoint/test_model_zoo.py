@@ -168,7 +168,8 @@ def test_hugging_face_download_and_convert_through_huggingface_hub(tmp_path):
     config = write_config(tmp_path, 'simmim_tiny.py', swin_config_text())
     meta = dict(Models=[dict(
         Name='tiny_hf', Config='simmim_tiny.py', Metadata={'Source Format': 'hf'},
-        Weights='https://huggingface.co/org/tiny-simmim/resolve/main/pytorch_model.bin')])
+        # a Hugging Face location, served by the loopback server through hf_endpoint
+        Weights=f'{model_zoo.HF_HOST}/org/tiny-simmim/resolve/main/pytorch_model.bin')])
     (tmp_path / 'metafile.yml').write_text(yaml.safe_dump(meta))
     (tmp_path / 'model-index.yml').write_text(yaml.safe_dump({'Import': ['metafile.yml']}))
     with LoopbackServer() as server:
