@@ -14,7 +14,7 @@ $(READY): tools/setup_env.sh setup.py $(wildcard requirements/*.txt)
 	touch $@
 
 demo: setup
-	$(PYTHON) tools/train.py configs/simmim_demo.py --work-dir work_dirs/simmim_demo
+	$(PYTHON) tools/train.py configs/demo/simmim_swin-demo_1xb8-200iter_photos-192px.py --work-dir work_dirs/simmim_demo
 
 test: setup
 	$(PYTHON) -m pytest tests

@@ -23,10 +23,10 @@ def load(name):
 
 
 def test_configs_are_found():
-    names = {osp.basename(p) for p in CONFIGS}
-    assert {'simmim_swin-b.py', 'simmim_swin-b_800e.py', 'simmim_swin-l_800e.py',
-            'simmim_demo.py', 'simmim_swin-t.py', 'simmim_swin-s.py', 'simmim_swinv2-b.py',
-            'simmim_vit-s.py', 'simmim_vit-b.py', 'simmim_vit-l.py'} <= names
+    names = {osp.relpath(p, osp.join(REPO_ROOT, 'configs')) for p in CONFIGS}
+    assert {'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py', 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py',
+            'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py', 'pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py',
+            'pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py'} <= names
 
 
 NO_DECAY_KEYS = ('mask_token', 'relative_position_bias_table', 'absolute_pos_embed',
@@ -62,7 +62,7 @@ def test_pretraining_config_trains_one_step(path):
 
 
 def test_swin_b_100e_official_values():
-    cfg = load('simmim_swin-b.py')
+    cfg = load('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
     model = MODELS.build(cfg.model)
     assert round(sum(p.numel() for p in model.parameters()) / 1e6, 2) == 89.87
     assert model.neck.decoder[0].weight.shape == (32 * 32 * 3, 1024, 1, 1)
@@ -97,7 +97,7 @@ def test_swin_b_100e_official_values():
 
 
 def test_800e_schedule_decays_at_epoch_700():
-    cfg = load('simmim_swin-b_800e.py')
+    cfg = load('pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py')
     assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1e-4 * 2048 / 512)
     warmup, step = cfg.param_scheduler
     assert warmup.start_factor * 1e-4 == pytest.approx(5e-7) and warmup.end == 10
@@ -107,7 +107,7 @@ def test_800e_schedule_decays_at_epoch_700():
 
 
 def test_swin_l_windows_match_the_official_model():
-    cfg = load('simmim_swin-l_800e.py')
+    cfg = load('pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py')
     model = MODELS.build(cfg.model)
     tables = {name.split('.')[1]: p.shape for name, p in model.backbone.named_parameters()
               if name.endswith('relative_position_bias_table')}
@@ -118,7 +118,7 @@ def test_swin_l_windows_match_the_official_model():
 
 
 def test_vit_b_matches_the_paper():
-    cfg = load('simmim_vit-b.py')
+    cfg = load('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py')
     model = MODELS.build(cfg.model)
     backbone = model.backbone
     assert round(sum(p.numel() for p in backbone.parameters()) / 1e6, 2) == 85.67
@@ -144,20 +144,20 @@ def test_vit_b_matches_the_paper():
 
 
 def test_swinv2_b_uses_normalized_targets_and_official_windows():
-    cfg = load('simmim_swinv2-b.py')
+    cfg = load('pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py')
     assert cfg.model.head.norm_target_window == 47
     assert cfg.model.backbone.drop_path_rate == 0.1
     model = MODELS.build(cfg.model)
     assert [stage.blocks[0].attn.w_msa.window_size for stage in model.backbone.stages] == \
         [(12, 12), (12, 12), (12, 12), (6, 6)]
     assert cfg.train_cfg.max_epochs == 800
-    assert MODELS.build(load('simmim_swin-b.py').model).head.norm_target_window is None
+    assert MODELS.build(load('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py').model).head.norm_target_window is None
 
 
-@pytest.mark.parametrize('name,width', [('simmim_swin-t.py', 768), ('simmim_swin-s.py', 768),
-                                        ('simmim_vit-s.py', 384), ('simmim_vit-l.py', 1024)])
+@pytest.mark.parametrize('name,width', [('pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768), ('pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),
+                                        ('pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 384), ('pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py', 1024)])
 def test_sizes_change_only_the_architecture(name, width):
-    cfg, base = load(name), load('simmim_vit-b.py' if 'vit' in name else 'simmim_swin-b.py')
+    cfg, base = load(name), load('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py' if 'vit' in name else 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
     assert MODELS.build(cfg.model).neck.in_channels == width   # the decoder follows
     for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'train_pipeline'):
         assert cfg[key] == base[key], key

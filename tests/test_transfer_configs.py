@@ -20,8 +20,8 @@ TRANSFER = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')) 
 def pretraining_config(transfer_config):
     name = osp.basename(transfer_config)
     if name.startswith('vit-b'):
-        return 'simmim_vit-b.py'
-    return 'simmim_swin-l_800e.py' if name.startswith('swin-l') else 'simmim_swin-b.py'
+        return 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
+    return 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py' if name.startswith('swin-l') else 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
 
 
 def pretraining_checkpoint(tmp_path, transfer_config):

@@ -2,12 +2,12 @@
 
 Training step (images/s, peak memory, FLOP utilization), trials alternating between
 implementations after warm-up:
-    python tools/benchmark.py train configs/simmim_swin-b.py --batch-size 4 --compare mmpretrain
-    python tools/benchmark.py train configs/simmim_vit-b.py --device cuda --precision bf16
+    python tools/benchmark.py train configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --batch-size 4 --compare mmpretrain
+    python tools/benchmark.py train configs/pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py --device cuda --precision bf16
 
 Data pipeline per worker (one thread) on a folder of JPEGs, generated from the bundled photos
 if it does not exist yet:
-    python tools/benchmark.py data configs/simmim_swin-b.py --folder /tmp/jpegs --compare mmpretrain
+    python tools/benchmark.py data configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --folder /tmp/jpegs --compare mmpretrain
 
 Each prints a Markdown report (the machine, versions and command included) and, with
 --out, also writes it as JSON. Results: docs/benchmarks.md.

@@ -5,7 +5,7 @@ fine-tuned classifier into an mmpretrain classifier checkpoint.
     python tools/convert_checkpoint.py simmim_pretrain__swin_base__img192_window6__100ep.pth \
         work_dirs/simmim_swin-b_100e.pth --from official
     python tools/convert_checkpoint.py pytorch_model.bin swin-b_hf.pth --from hf \
-        --config configs/simmim_swin-b.py
+        --config configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py
 
 Without --config the weights are matched against every configs/simmim_*.py of the same
 width. An official fine-tuned classifier (``head.*``, no ``encoder.``) becomes an mmpretrain

@@ -1,7 +1,7 @@
 """Evaluate a checkpoint with a config's test set, in the config's own scope (simmim_mm,
 mmpretrain, mmdet or mmseg).
 
-    python tools/test.py configs/finetune/swin-b_w7_224px_in1k.py work_dirs/ft/epoch_100.pth
+    python tools/test.py configs/finetune/swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py work_dirs/ft/epoch_100.pth
 """
 import argparse
 import os

@@ -1,6 +1,6 @@
 """Train a SimMIM model with MMEngine's Runner.
 
-    python tools/train.py configs/simmim_swin-b.py [--work-dir DIR] [--resume [CKPT]]
+    python tools/train.py configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py [--work-dir DIR] [--resume [CKPT]]
 """
 import argparse
 import os

@@ -2,7 +2,7 @@
 original | masked input | reconstruction | reconstruction pasted into the visible pixels,
 written to --out as <image name>.png.
 
-    python tools/visualize_reconstruction.py configs/simmim_swin-b.py \
+    python tools/visualize_reconstruction.py configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py \
         work_dirs/simmim_swin-b/epoch_100.pth photo1.jpg photo2.png --out vis/
 
 CONFIG is the pretraining config of the checkpoint (Swin, SwinV2, ViT, or your own): images are

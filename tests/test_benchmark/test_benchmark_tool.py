@@ -14,7 +14,7 @@ tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
 TINY_64PX = f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'simmim_swin-b.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')!r}
 {TINY_DEMO_MODEL}
 train_pipeline = [
     dict(type='LoadImageFromFileOrSkip'),
@@ -58,7 +58,7 @@ def test_train_report_against_mmpretrain(tiny_config, tmp_path, capsys):
 
 def test_compare_refuses_an_encoder_mmpretrain_lacks(tmp_path):
     path = tmp_path / 'vit.py'
-    path.write_text(f"_base_ = {osp.join(REPO_ROOT, 'configs', 'simmim_vit-b.py')!r}\n")
+    path.write_text(f"_base_ = {osp.join(REPO_ROOT, 'configs', 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py')!r}\n")
     with pytest.raises(ValueError, match=r"model.backbone.type='SimMIMViT'"):
         tool.main(['train', str(path), '--compare', 'mmpretrain', '--trials', '1'])
 

@@ -214,8 +214,8 @@ def test_official_matches_a_config_by_itself(tmp_path):
     assert osp.basename(chosen) == 'simmim_a-w2.py'
 
 
-@pytest.mark.parametrize('config,also', [('simmim_swin-b.py', 'simmim_swin-b_800e.py'),
-                                         ('simmim_vit-b.py', None)])
+@pytest.mark.parametrize('config,also', [('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'),
+                                         ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', None)])
 def test_official_full_size_loads_into_the_shipped_config(tmp_path, config, also):
     """Full-size Swin-B / ViT-B in official names convert onto configs/simmim_*.py, found
     without --config, and load there strictly (load_from-style) with every tensor equal."""

@@ -6,8 +6,8 @@ from simmim_mm.engine import encoder_block_wrap_policy
 from simmim_mm.registry import MODELS
 
 
-@pytest.mark.parametrize('config,blocks', [('simmim_swin-b.py', 4), ('simmim_vit-b.py', 2),
-                                           ('simmim_swinv2-b.py', 4)])
+@pytest.mark.parametrize('config,blocks', [('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', 4), ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', 2),
+                                           ('pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py', 4)])
 def test_one_fsdp_unit_per_encoder_block(config, blocks):
     from mmengine.config import Config
     cfg = Config.fromfile(f'{REPO_ROOT}/configs/{config}')

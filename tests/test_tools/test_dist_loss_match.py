@@ -39,8 +39,8 @@ class RecordRankLosses(Hook):
 
 
 def fsdp_settings() -> str:
-    """What configs/simmim_swin-l_800e_fsdp.py adds, for the tiny model."""
-    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'simmim_swin-l_800e_fsdp.py'))
+    """What configs/pretrain/simmim_swin-large-w12_16xb128-amp-fsdp-step-800e_in1k-192px.py adds, for the tiny model."""
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'pretrain/simmim_swin-large-w12_16xb128-amp-fsdp-step-800e_in1k-192px.py'))
     assert cfg.optim_wrapper.use_fsdp
     return f'runner_type = {cfg.runner_type!r}\nstrategy = {cfg.strategy.to_dict()!r}\n'
 
@@ -54,7 +54,7 @@ def write_config(tmp_path, image_folder, batch_size, extra=''):
     (tmp_path / 'record_rank_losses.py').write_text(LOSS_RECORDER)
     path = tmp_path / f'cfg_{batch_size}_{len(extra)}.py'
     path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'simmim_demo.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
 custom_imports = dict(imports=['simmim_mm', 'record_rank_losses'], allow_failed_imports=False)
 {TINY_DEMO_MODEL}
 train_dataloader = dict(

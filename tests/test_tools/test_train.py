@@ -14,7 +14,7 @@ from simmim_mm.checkpoint import mmengine_checkpoint_classes
 def write_config(tmp_path, image_folder, max_iters):
     path = tmp_path / f'demo_{max_iters}.py'
     path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'simmim_demo.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
 train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='CustomDataset', data_root={image_folder!r},

@@ -42,7 +42,7 @@ def simmim_checkpoint(workdir):
     images = workdir / 'pretrain_images'
     make_images(images, count=4)
     config = write(workdir / 'pretrain.py', f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'simmim_demo.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='CustomDataset', data_root={str(images)!r},
                  with_label=False, pipeline={{{{_base_.train_pipeline}}}}))
@@ -100,7 +100,7 @@ def classification_config(root, ckpt):
     loader = (f"dict(batch_size=2, num_workers=0, persistent_workers=False, "
               f"dataset=dict(data_root={str(root)!r}, split='{{}}'))")
     return f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'finetune', 'swin-b_w7_224px_in1k.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'finetune', 'swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py')!r}
 model = dict(backbone=dict(arch={TINY_SWIN}, init_cfg=dict(checkpoint={ckpt!r})),
              head=dict(num_classes=2, in_channels={CHANNELS[-1]}))
 data_preprocessor = dict(num_classes=2)

@@ -29,15 +29,15 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 """
 MODELS_CFG = {
     # name: (base config, model override, mask_patch, model_patch)
-    'swin': ('simmim_swin-b.py', '\n' + TINY_DEMO_MODEL, 16, 4),
-    'swinv2': ('simmim_swinv2-b.py', """
+    'swin': ('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', '\n' + TINY_DEMO_MODEL, 16, 4),
+    'swinv2': ('pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py', """
 model = dict(backbone=dict(img_size=64, window_size=[4, 4, 2, 2], arch=dict(
              _delete_=True, embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2],
              extra_norm_every_n_blocks=0)))""", 16, 4),
-    'vit': ('simmim_vit-b.py', """
+    'vit': ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', """
 model = dict(backbone=dict(img_size=64, arch=dict(_delete_=True, embed_dims=32, num_layers=2,
              num_heads=2, feedforward_channels=64)))""", 32, 16),
-    'swin_4ch': ('simmim_swin-b.py', """
+    'swin_4ch': ('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', """
 data_preprocessor = dict(mean=[128.0], std=[64.0], to_rgb=False)
 model = dict(
     backbone=dict(img_size=64, in_channels=4, arch=dict(_delete_=True, embed_dims=16,

@@ -5,7 +5,7 @@ stage's window to 6 and does not shift it, which a per-stage window of 6 reprodu
 (same 11x11 relative position tables as the official checkpoint). mmpretrain's config pads the
 map to 12 instead (pad_small_map=True), which computes something else.
 """
-_base_ = 'simmim_swin-b_800e.py'
+_base_ = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'
 
 model = dict(
     backbone=dict(

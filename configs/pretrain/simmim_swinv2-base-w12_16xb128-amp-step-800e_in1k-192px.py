@@ -5,7 +5,7 @@ At 192 px the last stage is 6x6: its window is 6 and unshifted, as the official 
 windows larger than the map. SwinV2's continuous position bias MLP and attention logit scale
 get no weight decay, as in the official code.
 """
-_base_ = 'simmim_swin-b_800e.py'
+_base_ = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'
 
 model = dict(
     backbone=dict(_delete_=True, type='SimMIMSwinTransformerV2', arch='base', img_size=192,

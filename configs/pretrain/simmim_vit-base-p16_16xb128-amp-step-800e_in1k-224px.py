@@ -16,7 +16,7 @@ No absolute position embedding; drop path 0.1. Official names map as cls_token,
 mask_token, patch_embed.proj, rel_pos_bias.*, blocks.{i}.{gamma_1,gamma_2,norm1,norm2,
 attn.*, mlp.fc1, mlp.fc2}, norm.
 """
-_base_ = 'simmim_swin-b_800e.py'
+_base_ = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'
 
 model = dict(
     backbone=dict(_delete_=True, type='SimMIMViT', arch='base', img_size=224,

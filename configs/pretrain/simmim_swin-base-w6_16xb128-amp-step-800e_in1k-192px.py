@@ -1,6 +1,6 @@
 """SimMIM Swin-B/w6, 192 px, 800 epochs: base lr 1e-4 and warmup lr 5e-7 per 512, 10 warmup
 epochs, then x0.1 at epoch 700 (fine-tuned top-1 84.0 at 224 px)."""
-_base_ = 'simmim_swin-b.py'
+_base_ = 'simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
 
 optim_wrapper = dict(optimizer=dict(lr=1e-4 * 2048 / 512))
 param_scheduler = [

@@ -1,4 +1,4 @@
 """SimMIM ViT-S/16 (384 wide, 12 layers, 6 heads), otherwise simmim_vit-b.py."""
-_base_ = 'simmim_vit-b.py'
+_base_ = 'simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
 
 model = dict(backbone=dict(arch='deit-small'))

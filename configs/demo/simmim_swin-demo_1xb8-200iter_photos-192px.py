@@ -1,13 +1,13 @@
 """A few-minute SimMIM pretraining on CPU: a small Swin on the 15 photos that ship inside
 scikit-image, so it runs on a fresh machine with no data and no GPU.
 
-    make demo    # or: python tools/train.py configs/simmim_demo.py
+    make demo    # or: python tools/train.py configs/demo/simmim_swin-demo_1xb8-200iter_photos-192px.py
 
-Same algorithm, pipeline, optimizer and schedule shape as configs/simmim_swin-b.py; smaller
+Same algorithm, pipeline, optimizer and schedule shape as configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py; smaller
 model, batch and run, and a fixed lr (1e-3, no batch scaling) so 15 photos learn something
 in 200 iterations.
 """
-_base_ = 'simmim_swin-b.py'
+_base_ = '../pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
 
 model = dict(
     backbone=dict(

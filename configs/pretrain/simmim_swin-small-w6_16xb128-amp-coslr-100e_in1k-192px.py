@@ -1,4 +1,4 @@
 """SimMIM Swin-S/w6 (96 wide, depths 2-2-18-2), otherwise simmim_swin-b.py."""
-_base_ = 'simmim_swin-b.py'
+_base_ = 'simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
 
 model = dict(backbone=dict(arch='small'))

@@ -3,11 +3,11 @@ computes the reconstruction loss of the other 3 under fixed masks. The loss is l
 ``reconstruction/error`` and picks the best checkpoint (best_reconstruction_error_iter_*.pth):
 validation loss tracks fine-tuning accuracy (the SimMIM data-scaling study).
 
-    python tools/train.py configs/simmim_demo_val.py
+    python tools/train.py configs/demo/simmim_swin-demo_1xb8-200iter_photos-192px_val.py
 
 For your own data, point val_dataloader.dataset at a folder of held-out images.
 """
-_base_ = 'simmim_demo.py'
+_base_ = 'simmim_swin-demo_1xb8-200iter_photos-192px.py'
 
 train_dataloader = dict(dataset=dict(indices=12))  # the first 12 photos
 

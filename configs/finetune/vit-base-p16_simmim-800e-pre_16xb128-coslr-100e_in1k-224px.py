@@ -5,7 +5,7 @@ As the official fine-tuning: the shared relative position bias of pretraining is
 every block (per-block tables), features are the mean of the patch tokens followed by a
 LayerNorm (fc_norm, mmpretrain's `ln2`); the pretraining final norm (`ln1`) is not used.
 """
-_base_ = 'swin-b_w7_224px_in1k.py'
+_base_ = 'swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py'
 
 model = dict(
     backbone=dict(

@@ -1,7 +1,7 @@
 """Fine-tune SimMIM Swin-B (100-epoch pretraining at 192 px, window 6) on ImageNet-1K at 224 px,
 window 7: the official recipe, top-1 83.5.
 
-    python tools/train.py configs/finetune/swin-b_w7_224px_in1k.py \\
+    python tools/train.py configs/finetune/swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py \\
         --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/simmim_swin-b/epoch_100.pth
 
 The checkpoint's encoder is loaded strictly (mask token and decoder dropped, 6 -> 7 window
