@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build mmcv with its compiled ops for the current interpreter and cache the wheel.
 #
-#   PYTHON=/path/to/python bash tools/build_mmcv.sh [--install]
+#   PYTHON=/path/to/python bash tools/build_mmcv.sh [--install | --dry-run]
 #
 # PyPI has mmcv 2.1.0 (the newest that mmdet 3.3.0 / mmsegmentation 1.2.2 accept) only as
 # source, and torch >= 2.10 headers need C++20 where its setup.py says c++17.
@@ -56,6 +56,7 @@ else
     log "CPU-only ops ($why_not)"
 fi
 WHEEL_DIR="$CACHE_DIR/wheels/mmcv-$MMCV_VERSION-torch$TORCH_VERSION-$ARCH_TAG-$PY_TAG"
+if [ "${1:-}" = --dry-run ]; then echo "$WHEEL_DIR"; exit 0; fi  # what it would build, and where
 
 if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
     start=$SECONDS

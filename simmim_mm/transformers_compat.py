@@ -1,0 +1,49 @@
+"""Import mmpretrain in an environment with transformers >= 5.
+
+mmpretrain 1.2.0 imports its multimodal models (BLIP, BLIP-2, OFA, RAM, ...) whenever
+transformers >= 4.28 is installed. They import helpers that transformers 5 removed from
+``transformers.modeling_utils`` (``apply_chunking_to_forward``, ``prune_linear_layer``, ...),
+the guarded import leaves ``PreTrainedModel = None``, and ``import mmpretrain.models`` dies
+with "TypeError: NoneType takes no arguments". SimMIM uses none of those models.
+
+So with transformers >= 5, mmpretrain is imported without them, exactly as mmpretrain does
+itself when transformers is missing: a stand-in for ``mmpretrain.models.multimodal``, and
+mmpretrain's own placeholders that raise a clear ImportError if a config asks for one.
+This is the only place that touches mmpretrain's import; tests/test_transformers_compat.py
+checks that it is still needed.
+"""
+import sys
+import types
+from importlib import metadata
+
+MULTIMODAL = 'mmpretrain.models.multimodal'
+# the names mmpretrain 1.2.0 registers as placeholders when transformers is missing
+MULTIMODAL_MODELS = [
+    'Blip2Caption', 'Blip2Retrieval', 'Blip2VQA', 'BlipCaption', 'BlipNLVR', 'BlipRetrieval',
+    'BlipGrounding', 'BlipVQA', 'Flamingo', 'OFA', 'ChineseCLIP', 'MiniGPT4', 'Llava',
+    'Otter', 'CLIP', 'CLIPZeroShot', 'RAM', 'RAMNormal', 'RAMOpenset'
+]
+
+
+def transformers_major_version():
+    """The installed transformers' major version, without importing it (None if absent)."""
+    try:
+        return int(metadata.version('transformers').split('.')[0])
+    except (metadata.PackageNotFoundError, ValueError):
+        return None
+
+
+def import_mmpretrain_models() -> None:
+    """``import mmpretrain.models``, without its multimodal models under transformers >= 5."""
+    if 'mmpretrain.models' in sys.modules or (transformers_major_version() or 0) < 5:
+        import mmpretrain.models  # noqa: F401
+        return
+    stand_in = types.ModuleType(MULTIMODAL, 'mmpretrain multimodal models: not loaded, they '
+                                'need transformers < 5 (see simmim_mm.transformers_compat)')
+    sys.modules[MULTIMODAL] = stand_in
+    import mmpretrain.models
+    from mmpretrain.registry import MODELS
+    from mmpretrain.utils.dependency import register_multimodal_placeholder
+    mmpretrain.models.multimodal = stand_in
+    register_multimodal_placeholder(
+        [name for name in MULTIMODAL_MODELS if name not in MODELS], MODELS)

@@ -1,0 +1,123 @@
+"""A built wheel, installed with --no-deps into a fresh venv (which sees this environment's
+packages, as a user's own environment would have them), works from a folder outside the
+repository: the model zoo tool, `simmim_mm::` config inheritance, and config matching in
+convert_checkpoint all find the configs and the model index shipped inside the package."""
+import hashlib
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+import sysconfig
+import zipfile
+
+import pytest
+import torch
+import yaml
+
+from conftest import REPO_ROOT, TINY_DEMO_MODEL
+
+sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_checkpoint'))
+from checkpoint_helpers import build, randomize, to_official  # noqa: E402
+from loopback_server import LoopbackServer  # noqa: E402
+
+DEMO = 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py'
+
+
+def run(command, cwd, **env):
+    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=900,
+                            env=dict(os.environ, **env))
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    return result.stdout
+
+
+@pytest.fixture(scope='module')
+def installed(tmp_path_factory):
+    """(python, site-packages/simmim_mm) of a venv with only the simmim_mm wheel in it."""
+    root = tmp_path_factory.mktemp('wheel')
+    src = root / 'src'  # a copy, so the build leaves nothing in the checkout
+    shutil.copytree(REPO_ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(
+        '.git', '.venv', 'work_dirs', '__pycache__', '*.egg-info', 'build', 'dist',
+        '.pytest_cache'))
+    run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q',
+         '-w', str(root / 'dist'), str(src)], cwd=str(root))
+    (wheel, ) = (root / 'dist').glob('simmim_mm-*.whl')
+    venv = root / 'venv'
+    run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], cwd=str(root))
+    python = str(venv / 'bin' / 'python')
+    site = run([python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
+               cwd=str(root)).strip()
+    run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--target', site,
+         str(wheel)], cwd=str(root))
+    # this environment's packages after the venv's own (a .pth file: not a site dir, so the
+    # editable simmim_mm of this environment is not picked up)
+    with open(osp.join(site, 'environment_packages.pth'), 'w') as f:
+        f.write(sysconfig.get_paths()['purelib'] + '\n')
+    return dict(python=python, package=osp.join(site, 'simmim_mm'), wheel=str(wheel),
+                user=tmp_path_factory.mktemp('user'))
+
+
+def test_wheel_carries_configs_tools_and_model_index(installed):
+    names = set(zipfile.ZipFile(installed['wheel']).namelist())
+    assert 'simmim_mm/.mim/model-index.yml' in names
+    assert 'simmim_mm/.mim/configs/metafile.yml' in names
+    assert f'simmim_mm/.mim/configs/{DEMO}' in names
+    assert 'simmim_mm/.mim/configs/_base_/default_runtime.py' in names
+    assert ('simmim_mm/.mim/configs/downstream/mmdet/mask-rcnn_simmim-swin-b_fpn_1x_coco.py'
+            in names)
+    assert 'simmim_mm/.mim/tools/train.py' in names and 'simmim_mm/.mim/tools/model_zoo.py' in names
+    assert not any(name.startswith(('tests/', 'configs/')) for name in names)
+
+
+def test_imports_the_installed_copy(installed):
+    out = run([installed['python'], '-c', 'import simmim_mm; print(simmim_mm.__file__)'],
+              cwd=str(installed['user']))
+    assert out.strip() == osp.join(installed['package'], '__init__.py')
+
+
+def test_model_zoo_lists_and_downloads(installed, tmp_path):
+    tool = osp.join(installed['package'], '.mim', 'tools', 'model_zoo.py')
+    listing = run([installed['python'], tool, 'list'], cwd=str(installed['user']))
+    assert 'simmim_swin-b_800e_official' in listing and 'simmim_swin-l_hf' in listing
+    data = os.urandom(4096)
+    with LoopbackServer() as server:
+        server.files['/w.pth'] = data
+        (tmp_path / 'metafile.yml').write_text(yaml.safe_dump(dict(Models=[dict(
+            Name='loopback', Weights=server.url + '/w.pth',
+            Metadata={'Source Format': 'none', 'SHA256': hashlib.sha256(data).hexdigest()})])))
+        (tmp_path / 'model-index.yml').write_text(yaml.safe_dump({'Import': ['metafile.yml']}))
+        out = run([installed['python'], tool, '--index', str(tmp_path / 'model-index.yml'),
+                   'download', 'loopback', '--root', str(tmp_path / 'cache'), '--no-progress'],
+                  cwd=str(installed['user']))
+    path = out.strip().splitlines()[-1]
+    assert path.startswith(str(tmp_path / 'cache')) and open(path, 'rb').read() == data
+
+
+def test_user_config_inherits_a_shipped_config(installed):
+    """`_base_ = 'simmim_mm::demo/...'` from a config outside the repository trains."""
+    user = installed['user']
+    (user / 'my_simmim.py').write_text(f"""_base_ = 'simmim_mm::{DEMO}'
+{TINY_DEMO_MODEL}
+train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
+    dataset=dict(pipeline=[
+        dict(type='LoadImageFromFile'), dict(type='Resize', scale=(64, 64)),
+        dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16,
+             model_patch_size=4, mask_ratio=0.6),
+        dict(type='PackInputs')]))
+train_cfg = dict(max_iters=2)
+default_hooks = dict(checkpoint=dict(interval=2))
+custom_hooks = []
+""")
+    tool = osp.join(installed['package'], '.mim', 'tools', 'train.py')
+    run([installed['python'], tool, 'my_simmim.py', '--work-dir', 'run'], cwd=str(user))
+    assert (user / 'run' / 'iter_2.pth').is_file()
+
+
+def test_convert_checkpoint_matches_a_shipped_config(installed, tmp_path):
+    model = randomize(build(osp.join(REPO_ROOT, 'configs', DEMO)))
+    src = tmp_path / 'official.pth'
+    torch.save(dict(model=to_official(model.state_dict())), src)
+    tool = osp.join(installed['package'], '.mim', 'tools', 'convert_checkpoint.py')
+    out = run([installed['python'], tool, str(src), str(tmp_path / 'out.pth'), '--from',
+               'official'], cwd=str(installed['user']))
+    assert f'fits {osp.join(installed["package"], ".mim", "configs", DEMO)}' in out
