@@ -32,7 +32,11 @@ setup(
     # torch >= 2.6 supports Python >= 3.9; measured here on 3.11 (.venv) and 3.12 (GPU)
     python_requires='>=3.9',
     packages=find_packages(include=['simmim_mm', 'simmim_mm.*']),
-    include_package_data=True,
+    # OpenMMLab's `.mim` convention: configs, tools and the model index inside the package
+    # (simmim_mm/.mim holds links to the top-level folders; a wheel gets copies)
+    package_data={'simmim_mm': ['.mim/model-index.yml', '.mim/configs/**/*.py',
+                                '.mim/configs/**/*.yml', '.mim/tools/**/*.py',
+                                '.mim/tools/*.sh']},
     install_requires=parse_requirements('runtime'),
     extras_require={
         'downstream': parse_requirements('downstream'),

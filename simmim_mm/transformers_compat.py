@@ -6,9 +6,9 @@ transformers >= 4.28 is installed. They import helpers that transformers 5 remov
 the guarded import leaves ``PreTrainedModel = None``, and ``import mmpretrain.models`` dies
 with "TypeError: NoneType takes no arguments". SimMIM uses none of those models.
 
-So with transformers >= 5, mmpretrain is imported without them, exactly as mmpretrain does
-itself when transformers is missing: a stand-in for ``mmpretrain.models.multimodal``, and
-mmpretrain's own placeholders that raise a clear ImportError if a config asks for one.
+So with transformers >= 5, mmpretrain is imported without them, as mmpretrain does itself
+when transformers is missing: a stand-in for ``mmpretrain.models.multimodal``, and registry
+placeholders that raise a clear ImportError if a config asks for one of those models.
 This is the only place that touches mmpretrain's import; tests/test_transformers_compat.py
 checks that it is still needed.
 """
@@ -17,7 +17,7 @@ import types
 from importlib import metadata
 
 MULTIMODAL = 'mmpretrain.models.multimodal'
-# the names mmpretrain 1.2.0 registers as placeholders when transformers is missing
+# mmpretrain 1.2.0's multimodal models (its own list of placeholders)
 MULTIMODAL_MODELS = [
     'Blip2Caption', 'Blip2Retrieval', 'Blip2VQA', 'BlipCaption', 'BlipNLVR', 'BlipRetrieval',
     'BlipGrounding', 'BlipVQA', 'Flamingo', 'OFA', 'ChineseCLIP', 'MiniGPT4', 'Llava',
@@ -43,7 +43,20 @@ def import_mmpretrain_models() -> None:
     sys.modules[MULTIMODAL] = stand_in
     import mmpretrain.models
     from mmpretrain.registry import MODELS
-    from mmpretrain.utils.dependency import register_multimodal_placeholder
     mmpretrain.models.multimodal = stand_in
-    register_multimodal_placeholder(
-        [name for name in MULTIMODAL_MODELS if name not in MODELS], MODELS)
+    for name in MULTIMODAL_MODELS:
+        if name not in MODELS:
+            MODELS.register_module(name=name, module=_needs_transformers_4(name))
+
+
+def _needs_transformers_4(name: str):
+    """A registry entry that says why ``name`` cannot be built (mmpretrain's own placeholder
+    binds the loop variable late and names the last model for all of them)."""
+
+    def placeholder(*args, **kwargs):
+        raise ImportError(f'{name} is one of mmpretrain 1.2\'s multimodal models, which need '
+                          'transformers < 5 (this environment has transformers '
+                          f'{metadata.version("transformers")}): pip install "transformers<5"')
+
+    placeholder.__name__ = name
+    return placeholder

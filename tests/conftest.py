@@ -3,10 +3,16 @@ import os.path as osp
 
 import numpy as np
 import pytest
+import torch
 from mmengine.registry import DefaultScope
 from PIL import Image
 
 import simmim_mm  # noqa: F401
+
+# Asked once, before any test hides the GPUs: the CUDA runtime fixes its device list at its
+# first query, so tests/test_cuda still sees them when `cpu_only` has hidden them from
+# subprocesses.
+HAS_CUDA = torch.cuda.is_available()
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
@@ -14,6 +20,20 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TINY_DEMO_MODEL = """model = dict(backbone=dict(img_size=64, arch=dict(_delete_=True, embed_dims=16,
              depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
              stage_cfgs=dict(block_cfgs=dict(window_size=2))))"""
+
+
+# Config lines for tests that compare numbers: train in fp32 on every CPU. The configs' default
+# autocasts to bf16 where the CPU has native bf16 (AVX-512 BF16, AMX) and not elsewhere.
+FP32 = "optim_wrapper = dict(dtype='float32')"
+
+
+@pytest.fixture(autouse=True)
+def cpu_only(monkeypatch):
+    """Tests run on the CPU, also on a CUDA host (tests/test_cuda overrides this): MMEngine
+    picks its device once, at import, and subprocesses inherit CUDA_VISIBLE_DEVICES."""
+    import mmengine.device.utils
+    monkeypatch.setattr(mmengine.device.utils, 'DEVICE', 'cpu')
+    monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '')
 
 
 @pytest.fixture(autouse=True)

@@ -36,7 +36,8 @@ def test_simmim_mm_imports_and_multimodal_models_say_what_they_need():
         'except ImportError as error:\n'
         '    print("ImportError:", error)\n')
     assert result.returncode == 0, result.stderr
-    assert 'ImportError: BlipCaption requires extra multi-modal dependencies' in result.stdout
+    assert 'ImportError: BlipCaption is one of mmpretrain' in result.stdout
+    assert 'need transformers < 5' in result.stdout
 
 
 @needs_transformers_5

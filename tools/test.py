@@ -12,6 +12,7 @@ from mmengine.runner import Runner
 
 import simmim_mm  # noqa: F401  registers simmim_mm and lets torch.load read mmengine checkpoints
 from simmim_mm.engine.cpu_distributed import prepare_cpu_distributed
+from simmim_mm.engine.mmcv_ops_check import check_mmcv_ops
 from simmim_mm.registry import RUNNERS
 
 
@@ -39,6 +40,7 @@ def main(argv=None):
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
+    check_mmcv_ops(cfg)
     prepare_cpu_distributed(cfg)
     # MMEngine's convention: `runner_type` (default_runtime.py) picks a Runner subclass
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

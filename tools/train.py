@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 
 import simmim_mm  # noqa: F401  registers simmim_mm and lets torch.load read mmengine checkpoints
 from simmim_mm.engine.cpu_distributed import prepare_cpu_distributed
+from simmim_mm.engine.mmcv_ops_check import check_mmcv_ops
 from simmim_mm.registry import RUNNERS
 
 
@@ -52,6 +53,7 @@ def build_config(args) -> Config:
 def main(argv=None):
     args = parse_args(argv)
     cfg = build_config(args)
+    check_mmcv_ops(cfg)
     prepare_cpu_distributed(cfg)
     # MMEngine's convention: `runner_type` (default_runtime.py) picks a Runner subclass
     runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)

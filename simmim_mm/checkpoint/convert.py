@@ -14,6 +14,7 @@ from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from torch import Tensor, nn
 
+from ..package_files import CONFIG_DIR
 from .atomic import atomic_save
 from .huggingface import convert_huggingface
 from .key_mapping import CheckpointError, check_against, mismatches
@@ -21,7 +22,6 @@ from .mmpretrain import convert_mmpretrain
 from .official import convert_official
 from .safe_load import load_checkpoint_file
 
-CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))), 'configs')
 
 # --from NAME -> converter(checkpoint, what) -> state dict
 SOURCES: Dict[str, Callable] = {
@@ -73,9 +73,12 @@ def _config_width(config: str) -> Optional[int]:
 
 
 def candidate_configs(state_dict: Dict[str, Tensor], config_dir: str = CONFIG_DIR) -> List[str]:
-    """The configs/simmim_*.py whose encoder width matches the checkpoint's."""
+    """The configs/**/simmim_*.py (not the ``_base_`` parts) whose encoder width matches the
+    checkpoint's."""
     width = _stem_width(state_dict)
-    configs = sorted(glob.glob(osp.join(config_dir, 'simmim_*.py')))
+    configs = sorted(c for c in glob.glob(osp.join(config_dir, '**', 'simmim_*.py'),
+                                          recursive=True)
+                     if '_base_' not in osp.relpath(c, config_dir).split(osp.sep))
     return [c for c in configs if width is None or _config_width(c) in (width, None)]
 
 

@@ -12,11 +12,10 @@ from urllib.parse import parse_qs, urlparse
 
 import yaml
 
-from .convert import CONFIG_DIR, convert_checkpoint
+from ..package_files import MIM_DIR, MODEL_INDEX
+from .convert import convert_checkpoint
 from .download import cache_dir, download_url
 
-REPO_ROOT = osp.dirname(CONFIG_DIR)
-MODEL_INDEX = osp.join(REPO_ROOT, 'model-index.yml')
 HF_HOST = 'https://huggingface.co'
 HF_URL = re.compile(re.escape(HF_HOST) + r'/(?P<repo>[^/]+/[^/]+)/resolve/(?P<revision>[^/]+)/'
                     r'(?P<filename>.+)')

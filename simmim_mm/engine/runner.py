@@ -16,6 +16,7 @@ and CheckpointHook deletes the oldest checkpoint *before* writing the new one an
   states in each checkpoint and restores them on resume, so that a resumed run draws the
   same drop-path, augmentation and mask randomness as an uninterrupted one.
 """
+import copy
 import glob
 import hashlib
 import io
@@ -60,6 +61,20 @@ class AtomicCheckpointRunner(Runner):
         model = self.model.module if is_model_wrapper(self.model) else self.model
         model.forward = torch.compile(model.forward, **options)
         self.logger.info('The model forward is compiled: the first iterations are slow.')
+
+    @staticmethod
+    def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
+        """MMEngine's, but a ``collate_fn`` from a ``package::`` base config works.
+
+        MMEngine 0.10.7 tags every dict with a ``type`` in a config inherited as
+        ``simmim_mm::`` / ``mmpretrain::`` with ``_scope_``, and its ``build_dataloader``
+        passes all keys but ``type`` to the collate function:
+        ``default_collate(_scope_=...)`` fails on the first batch. Functions have no scope."""
+        collate = dataloader.get('collate_fn') if isinstance(dataloader, dict) else None
+        if isinstance(collate, dict) and '_scope_' in collate:
+            dataloader = copy.copy(dataloader)
+            dataloader['collate_fn'] = {k: v for k, v in collate.items() if k != '_scope_'}
+        return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
 
     @master_only
     def save_checkpoint(self, out_dir, filename, file_client_args=None, *args,

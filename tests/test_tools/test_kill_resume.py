@@ -13,7 +13,7 @@ import time
 import pytest
 import torch
 
-from conftest import REPO_ROOT
+from conftest import FP32, REPO_ROOT
 
 TRAIN = osp.join(REPO_ROOT, 'tools', 'train.py')
 
@@ -61,6 +61,7 @@ train_cfg = dict(max_iters={max_iters})
 default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval={interval}))
 custom_hooks = []
 randomness = dict(seed=0, deterministic=True)
+{FP32}
 """)
     return str(path)
 
