@@ -2,12 +2,9 @@
 import glob
 import os.path as osp
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose, default_collate
-from mmengine.optim import build_optim_wrapper
 
 from simmim_mm.registry import MODELS
 
@@ -15,7 +12,6 @@ from conftest import REPO_ROOT
 
 CONFIGS = sorted(p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
                                       recursive=True) if '_base_' not in p)
-PRETRAIN = [p for p in CONFIGS if osp.basename(p).startswith('simmim_')]
 
 
 def load(name):
@@ -29,36 +25,8 @@ def test_configs_are_found():
             'pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py'} <= names
 
 
-NO_DECAY_KEYS = ('mask_token', 'relative_position_bias_table', 'absolute_pos_embed',
-                 'cls_token', 'pos_embed', 'cpb_mlp', 'logit_scale')
-
-
-@pytest.mark.parametrize('path', PRETRAIN, ids=osp.basename)
-def test_pretraining_config_trains_one_step(path):
-    """The full model, optimizer and pipeline of each config: one step on two images."""
-    cfg = Config.fromfile(path)
-    model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
-    pipeline = Compose(cfg.train_dataloader.dataset.pipeline[1:])  # after image loading
-    np.random.seed(0)
-    batch = default_collate([
-        pipeline({'img': np.random.randint(0, 256, (300, 400, 3), np.uint8)})
-        for _ in range(2)])
-    size = cfg.train_pipeline[3].input_size
-    assert batch['inputs'].shape == (2, 3, size, size)
-
-    cfg.optim_wrapper.dtype = 'float32'  # the config's own wrapper, in fp32 on any CPU
-    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
-    decay_of = {id(p): g['weight_decay'] for g in wrapper.optimizer.param_groups
-                for p in g['params']}
-    for name, param in model.named_parameters():
-        no_decay = param.ndim == 1 or any(k in name for k in NO_DECAY_KEYS)
-        assert decay_of[id(param)] == (0.0 if no_decay else 0.05), name
-    assert decay_of[id(model.backbone.mask_token)] == 0.0
-
-    before = model.backbone.mask_token.detach().clone()
-    log = model.train_step(batch, wrapper)
-    assert torch.isfinite(log['loss'])
-    assert not torch.equal(model.backbone.mask_token, before)
+# One training step of every config, at its real size: tests/test_configs_real_size.py.
+# Weight-decay groups against the official rule: tests/test_engine/test_official_param_groups.py.
 
 
 def test_swin_b_100e_official_values():

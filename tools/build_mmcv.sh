@@ -68,9 +68,14 @@ if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
     # torch: build in a throw-away venv that gets the build tools first and only then sees
     # this interpreter's packages (a .pth file), so the user's setuptools is never touched.
     # PIP_FIND_LINKS / PIP_NO_INDEX make this step work offline.
-    "$PY" -m venv "$build/venv"
     BPY="$build/venv/bin/python"
-    "$BPY" -m pip install --disable-pip-version-check -q 'setuptools<70' wheel ninja >&2
+    if "$PY" -m venv "$build/venv" 2>/dev/null; then
+        "$BPY" -m pip install --disable-pip-version-check -q 'setuptools<70' wheel ninja >&2
+    else  # a Python without ensurepip: this interpreter's pip installs into the build venv
+        "$PY" -m venv --without-pip --clear "$build/venv"
+        "$PY" -m pip --python "$BPY" install --disable-pip-version-check -q \
+            'setuptools<70' wheel ninja >&2
+    fi
     "$PY" -c 'import sysconfig; p = sysconfig.get_paths(); print(p["purelib"]); print(p["platlib"])' \
         > "$("$BPY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/host_env.pth"
     if [ -n "${MMCV_SRC:-}" ]; then
@@ -84,7 +89,12 @@ if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
     sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
     cuda_env=(FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=)  # mmcv builds CUDA ops whenever it sees a GPU
     if [ "$WITH_CUDA" = 1 ]; then
-        cuda_env=(FORCE_CUDA=1 "TORCH_CUDA_ARCH_LIST=$ARCH_LIST" "CUDA_HOME=$(dirname "$(dirname "$NVCC")")")
+        # CUDA 13 toolkits may lack headers (cusparse.h, ...) that pip's nvidia-* wheels of a
+        # CUDA torch carry: let the compilers find those too
+        headers=$("$PY" -c 'import glob, os, sysconfig
+print(os.pathsep.join(glob.glob(os.path.join(sysconfig.get_paths()["platlib"], "nvidia", "*", "include"))))')
+        cuda_env=(FORCE_CUDA=1 "TORCH_CUDA_ARCH_LIST=$ARCH_LIST"
+                  "CUDA_HOME=$(dirname "$(dirname "$NVCC")")" "CPATH=${CPATH:+$CPATH:}$headers")
     fi
     (cd "$src" && env MMCV_WITH_OPS=1 "${cuda_env[@]}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
         "$BPY" -m pip wheel --disable-pip-version-check -q --no-build-isolation --no-deps \

@@ -97,3 +97,24 @@ def test_unlabeled_sets_and_bad_intervals_are_refused(tmp_path):
     hook = KNNMonitorHook(train_dataset=unlabeled, val_dataset=unlabeled)
     with pytest.raises(ValueError, match='train_dataset has no labels'):
         hook._loader('train_dataset', unlabeled)
+
+
+def test_per_class_draws_a_seeded_subset_balanced_over_classes(tmp_path):
+    """Class folders of 2, 5 and 9 images: per_class=3 keeps 2, 3 and 3, not the first 8."""
+    from simmim_mm.engine.hooks.knn_monitor_hook import balanced_subset
+    from simmim_mm.registry import DATASETS
+    for label, count in enumerate((2, 5, 9)):
+        sub = tmp_path / f'c{label}'
+        sub.mkdir()
+        for i in range(count):
+            Image.new('RGB', (8, 8)).save(sub / f'{i}.png')
+    dataset = DATASETS.build(dict(type='CustomDataset', data_root=str(tmp_path),
+                                  pipeline=[]))
+    labels = [int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))]
+    subset = balanced_subset(dataset, per_class=3, seed=0)
+    chosen = [labels[i] for i in subset.indices]
+    assert sorted(chosen) == [0, 0, 1, 1, 1, 2, 2, 2]
+    assert list(subset.indices) == sorted(subset.indices)
+    assert balanced_subset(dataset, 3, seed=0).indices == subset.indices
+    draws = {tuple(balanced_subset(dataset, 3, seed=s).indices) for s in range(5)}
+    assert len(draws) > 1  # the seed picks which images

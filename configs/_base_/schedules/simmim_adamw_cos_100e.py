@@ -10,15 +10,25 @@ optim_wrapper = dict(
     optimizer=dict(type='AdamW', lr=2e-4 * 2048 / 512, betas=(0.9, 0.999), eps=1e-8,
                    weight_decay=0.05, fused=True),
     clip_grad=dict(max_norm=5.0, foreach=True),
-    # no weight decay on 1-D parameters (norms, biases), position tables and the mask token,
-    # the official exclusions (mmpretrain's config forgets the mask token)
+    # Weight decay exactly as the official pretraining (get_pretrain_param_groups on the
+    # SimMIM wrapper): none for 1-D parameters (norms, biases; flat_decay_mult), nor for the
+    # names in the encoder's no_weight_decay(): Swin's mask_token and absolute_pos_embed.
+    # The official code also lists the keyword 'relative_position_bias_table', but the wrapper
+    # prefixes it with 'encoder.' and a substring test of 'encoder.relative_position_bias_table'
+    # never matches 'encoder.layers.0.blocks.0.attn.relative_position_bias_table': the official
+    # runs DECAY the relative position bias tables, and so do we (fine-tuning, on the bare
+    # encoder, excludes them). tests/test_engine/test_official_param_groups.py checks this.
     paramwise_cfg=dict(
         flat_decay_mult=0.0,
         custom_keys={
             'absolute_pos_embed': dict(decay_mult=0.0),
-            'relative_position_bias_table': dict(decay_mult=0.0),
             'mask_token': dict(decay_mult=0.0),
         }))
+# Not the official runs: to exempt what the official keywords were meant to exempt (Swin's
+# tables; SwinV2's tables, cpb_mlp weights and logit_scale), add to a config:
+#   optim_wrapper = dict(paramwise_cfg=dict(custom_keys={
+#       'relative_position_bias_table': dict(decay_mult=0.0),
+#       'cpb_mlp': dict(decay_mult=0.0), 'logit_scale': dict(decay_mult=0.0)}))
 
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6 / 2e-4, by_epoch=True, begin=0, end=10,

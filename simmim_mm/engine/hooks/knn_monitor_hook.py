@@ -1,9 +1,11 @@
+import random
+from collections import defaultdict
 from typing import Optional
 
 from mmengine.dataset import default_collate
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
-from torch.utils.data import DataLoader
+from torch.utils.data import DataLoader, Subset
 
 from simmim_mm.evaluation import embed_dataset, knn_accuracy
 from simmim_mm.registry import DATASETS, HOOKS
@@ -18,14 +20,18 @@ class KNNMonitorHook(Hook):
     fine-tuning.
 
     Both datasets are dataset configs (labeled, e.g. CustomDataset over class folders) with a
-    deterministic pipeline (resize, center crop, PackInputs). Runs on rank 0 only.
+    deterministic pipeline (resize, center crop, PackInputs). ``per_class`` keeps a seeded
+    random subset of at most that many images of every class in each (a dataset's
+    ``indices=N`` would take the first N files of a class-sorted folder: a few classes only).
+    Runs on rank 0 only.
     """
 
     priority = 'LOW'
 
     def __init__(self, train_dataset: dict, val_dataset: dict, interval: int = 1,
                  by_epoch: bool = True, k: int = 20, temperature: float = 0.07,
-                 batch_size: int = 32, num_workers: int = 0):
+                 batch_size: int = 32, num_workers: int = 0,
+                 per_class: Optional[int] = None, seed: int = 0):
         if interval < 1:
             raise ValueError(f'KNNMonitorHook: interval must be >= 1, got {interval}')
         self.dataset_cfgs = dict(train_dataset=train_dataset, val_dataset=val_dataset)
@@ -35,6 +41,8 @@ class KNNMonitorHook(Hook):
         self.temperature = temperature
         self.batch_size = batch_size
         self.num_workers = num_workers
+        self.per_class = per_class
+        self.seed = seed
         self._loaders: Optional[dict] = None
         self._last_step: Optional[int] = None
         self.last_top1: Optional[float] = None
@@ -51,6 +59,8 @@ class KNNMonitorHook(Hook):
         if hasattr(dataset, 'get_data_info') and 'gt_label' not in dataset.get_data_info(0):
             raise ValueError(f'KNNMonitorHook: {name} has no labels (kNN needs a labeled '
                              'dataset, e.g. CustomDataset over class folders)')
+        if self.per_class is not None:
+            dataset = balanced_subset(dataset, self.per_class, self.seed)
         return DataLoader(dataset, batch_size=self.batch_size, shuffle=False,
                           num_workers=self.num_workers, collate_fn=default_collate)
 
@@ -84,3 +94,15 @@ class KNNMonitorHook(Hook):
     def after_train(self, runner) -> None:
         if runner.rank == 0 and self._last_step != runner.iter:
             self.evaluate(runner, runner.iter)
+
+
+def balanced_subset(dataset, per_class: int, seed: int = 0) -> Subset:
+    """At most ``per_class`` images of every class of a labeled mmengine dataset, drawn with
+    ``seed``, in dataset order."""
+    by_class = defaultdict(list)
+    for index in range(len(dataset)):
+        by_class[int(dataset.get_data_info(index)['gt_label'])].append(index)
+    rng = random.Random(seed)
+    chosen = [i for label in sorted(by_class)
+              for i in rng.sample(by_class[label], min(per_class, len(by_class[label])))]
+    return Subset(dataset, sorted(chosen))
