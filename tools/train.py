@@ -25,6 +25,10 @@ def parse_args(argv=None):
                         'checkpoint in the work dir')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config entries, e.g. train_dataloader.batch_size=64')
+    parser.add_argument('--accumulation-steps', type=int, metavar='A',
+                        help='gradient accumulation as the official SimMIM: one optimizer '
+                        'step every A iterations (loss / A, gradient clipped after each '
+                        'iteration), lr scaled for a total batch of GPUs x batch x A')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     # torchrun sets LOCAL_RANK; the flag is kept for torch.distributed.launch users
@@ -39,6 +43,11 @@ def build_config(args) -> Config:
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    if args.accumulation_steps is not None:
+        if args.accumulation_steps < 1:
+            raise SystemExit('--accumulation-steps must be at least 1')
+        # AtomicCheckpointRunner.scale_lr counts it in the total batch of auto_scale_lr
+        cfg.optim_wrapper.accumulative_counts = args.accumulation_steps
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:

@@ -34,6 +34,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from simmim_mm.checkpoint.atomic import atomic_path
+from simmim_mm.engine.lr_scaling import scale_lr
 from simmim_mm.registry import HOOKS, RUNNERS
 
 
@@ -61,6 +62,12 @@ class AtomicCheckpointRunner(Runner):
         model = self.model.module if is_model_wrapper(self.model) else self.model
         model.forward = torch.compile(model.forward, **options)
         self.logger.info('The model forward is compiled: the first iterations are slow.')
+
+    def scale_lr(self, optim_wrapper, auto_scale_lr=None) -> None:
+        """MMEngine's, with gradient accumulation in the total batch (GPUs x batch x
+        ``accumulative_counts``) as the official lr scaling, and a log line of the scaled
+        lr, warmup start lr and min lr: see ``simmim_mm/engine/lr_scaling.py``."""
+        scale_lr(self, optim_wrapper, auto_scale_lr)
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
