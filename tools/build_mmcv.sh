@@ -8,6 +8,8 @@
 # CUDA kernels are built when torch is a CUDA build, nvcc is found and either GPUs are visible
 # (their compute capabilities become TORCH_CUDA_ARCH_LIST) or TORCH_CUDA_ARCH_LIST is set.
 # MMCV_CUDA=0 forces a CPU-only build, MMCV_CUDA=1 fails unless CUDA ops can be built.
+# MMCV_WITH_OPS=0 builds mmcv without compiled ops (seconds): enough for pretraining and
+# classification, which call no mmcv op; mmdet / mmseg need the ops.
 # MMCV_SRC=path/to/mmcv-2.1.0.tar.gz builds from a local source archive (no network).
 # The cache key names mmcv, torch, CUDA version and archs (or `cpu`) and Python, so a CPU
 # wheel is never picked up on a GPU node. Prints the wheel's path as the last line.
@@ -48,7 +50,11 @@ if [ "${MMCV_CUDA:-auto}" = 1 ] && [ "$WITH_CUDA" = 0 ]; then
     log "MMCV_CUDA=1 but CUDA ops cannot be built: $why_not"; exit 1
 fi
 
-if [ "$WITH_CUDA" = 1 ]; then
+if [ "${MMCV_WITH_OPS:-1}" = 0 ]; then
+    WITH_CUDA=0
+    ARCH_TAG=noops
+    log "no compiled ops (MMCV_WITH_OPS=0)"
+elif [ "$WITH_CUDA" = 1 ]; then
     ARCH_TAG="cu${TORCH_CUDA//./}-sm$(echo "$ARCH_LIST" | tr -d '.+' | tr ' ;,' '___')"
     log "CUDA ops for CUDA $TORCH_CUDA, archs $ARCH_LIST ($NVCC)"
 else
@@ -60,8 +66,8 @@ if [ "${1:-}" = --dry-run ]; then echo "$WHEEL_DIR"; exit 0; fi  # what it would
 
 if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
     start=$SECONDS
-    log "building mmcv $MMCV_VERSION into $WHEEL_DIR (15 min on 2 CPU cores without CUDA;"
-    log "with CUDA kernels about 5 min on 16 cores per arch)"
+    log "building mmcv $MMCV_VERSION into $WHEEL_DIR (with ops: 15 min on 2 CPU cores;"
+    log "with CUDA kernels about 5 min on 16 cores per arch; without ops: seconds)"
     build=$(mktemp -d)
     trap 'rm -rf "$build"' EXIT
     # mmcv's setup.py needs pkg_resources (setuptools < 70), ninja and this interpreter's
@@ -81,12 +87,16 @@ if ! ls "$WHEEL_DIR"/mmcv-*.whl >/dev/null 2>&1; then
     if [ -n "${MMCV_SRC:-}" ]; then
         cp "$MMCV_SRC" "$build/"
     else
-        "$BPY" -m pip download --disable-pip-version-check -q --no-deps --no-binary :all: \
-            --no-build-isolation "mmcv==$MMCV_VERSION" -d "$build"
+        MMCV_WITH_OPS=1 "$BPY" -m pip download --disable-pip-version-check -q --no-deps \
+            --no-binary :all: --no-build-isolation "mmcv==$MMCV_VERSION" -d "$build"
     fi
     tar -xzf "$build"/mmcv-*.tar.gz -C "$build"
     src=$(find "$build" -maxdepth 1 -type d -name "mmcv-$MMCV_VERSION")
     sed -i 's/-std=c++17/-std=c++20/g' "$src/setup.py"
+    # without ops mmcv calls itself mmcv-lite, which mmdet / mmpretrain / simmim_mm do not
+    # accept as mmcv: keep the name (the cache key says noops, a full set-up replaces it)
+    sed -i "s/name='mmcv' if os.getenv('MMCV_WITH_OPS', '1') == '1' else 'mmcv-lite'/name='mmcv'/" \
+        "$src/setup.py"
     cuda_env=(FORCE_CUDA=0 CUDA_VISIBLE_DEVICES=)  # mmcv builds CUDA ops whenever it sees a GPU
     if [ "$WITH_CUDA" = 1 ]; then
         # CUDA 13 toolkits may lack headers (cusparse.h, ...) that pip's nvidia-* wheels of a
@@ -96,7 +106,7 @@ print(os.pathsep.join(glob.glob(os.path.join(sysconfig.get_paths()["platlib"], "
         cuda_env=(FORCE_CUDA=1 "TORCH_CUDA_ARCH_LIST=$ARCH_LIST"
                   "CUDA_HOME=$(dirname "$(dirname "$NVCC")")" "CPATH=${CPATH:+$CPATH:}$headers")
     fi
-    (cd "$src" && env MMCV_WITH_OPS=1 "${cuda_env[@]}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    (cd "$src" && env MMCV_WITH_OPS="${MMCV_WITH_OPS:-1}" "${cuda_env[@]}" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
         "$BPY" -m pip wheel --disable-pip-version-check -q --no-build-isolation --no-deps \
         -w "$build/dist" .)
     mkdir -p "$WHEEL_DIR"

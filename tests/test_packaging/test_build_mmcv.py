@@ -86,3 +86,9 @@ def test_mmcv_cuda_1_fails_when_cuda_ops_cannot_be_built(tmp_path):
         ['bash', osp.join(REPO_ROOT, 'tools', 'build_mmcv.sh'), '--dry-run'],
         capture_output=True, text=True, timeout=120, env=environment)
     assert result.returncode != 0 and 'MMCV_CUDA=1 but CUDA ops cannot be built' in result.stderr
+
+
+def test_without_ops_has_its_own_cache_key(tmp_path):
+    """make demo's mmcv (no compiled ops) is never taken for the one with ops."""
+    name, log = decide(tmp_path, fake_cuda=True, with_nvcc=True, MMCV_WITH_OPS='0')
+    assert '-noops-' in name and 'MMCV_WITH_OPS=0' in log
