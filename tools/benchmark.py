@@ -1,9 +1,13 @@
-"""Benchmark SimMIM training against mmpretrain's, on this machine, in one process.
+"""Benchmark SimMIM training against mmpretrain's, on this machine, each in its own process.
 
-Training step (images/s, peak memory, FLOP utilization), trials alternating between
-implementations after warm-up:
+Training step (images/s, peak memory, FLOP utilization): each implementation runs in fresh
+processes of its own, as in a training run, one process at a time: --rounds rounds of one
+process per implementation, the order alternating, each process timing --trials steps after
+warm-up. A plain `model.train_step` loop over the same model and batch, in yet another fresh
+process, checks the numbers: the report flags an implementation whose rate differs from its
+loop's by more than --tolerance.
     python tools/benchmark.py train configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --batch-size 4 --compare mmpretrain
-    python tools/benchmark.py train configs/pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py --device cuda --precision bf16
+    python tools/benchmark.py train configs/pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py --device cuda --precision bf16 --out vit.json
 
 Data pipeline per worker (one thread) on a folder of JPEGs, generated from the bundled photos
 if it does not exist yet:
@@ -39,8 +43,9 @@ def parse_args(argv=None):
         command = commands.add_parser(name, help=summary)
         command.add_argument('config')
         command.add_argument('--compare', choices=['mmpretrain'],
-                             help="also measure mmpretrain 1.2.0's SimMIM, alternating trials")
-        command.add_argument('--trials', type=int, default=5)
+                             help="also measure mmpretrain 1.2.0's SimMIM, alternating with ours")
+        command.add_argument('--trials', type=int, default=5,
+                             help='train: timed steps per process; data: passes over the folder')
         command.add_argument('--cfg-options', nargs='+', action=DictAction)
         command.add_argument('--out', help='also write the results as JSON here')
     train = commands.choices['train']
@@ -48,8 +53,16 @@ def parse_args(argv=None):
     train.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default='fp32')
     train.add_argument('--device', choices=['cpu', 'cuda'],
                        help='default: cuda where there is a GPU, else cpu')
-    train.add_argument('--warmup', type=int, default=2, help='untimed steps per model')
+    train.add_argument('--rounds', type=int, default=3,
+                       help='fresh processes per implementation, alternating (default 3)')
+    train.add_argument('--warmup', type=int, default=2,
+                       help='untimed steps per process (at least 1)')
     train.add_argument('--no-memory', action='store_true', help='skip peak memory')
+    train.add_argument('--no-check', action='store_true',
+                       help='skip the standalone train_step loop that checks the numbers')
+    train.add_argument('--tolerance', type=float, default=0.2,
+                       help='flag an implementation whose images/s differs from its '
+                       'standalone loop by more than this fraction (default 0.2)')
     data = commands.choices['data']
     data.add_argument('--folder', required=True,
                       help='folder of JPEGs, searched recursively; a missing or empty one is '
@@ -59,33 +72,58 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def flop_ceiling(device: str, device_name: str, precision: str, matmul: float) -> dict:
+    """What FLOP utilization is taken against: on a GPU its datasheet dense peak for the
+    precision (None where the table has no such GPU), on a CPU the measured matmul rate."""
+    from simmim_mm.benchmark.machine import gpu_peak_flops
+    if device.startswith('cuda'):
+        peak = gpu_peak_flops(device_name, precision)
+        source = (f'datasheet dense {precision} peak of {device_name}' if peak else
+                  f'unknown: no datasheet peak for {device_name} in '
+                  'simmim_mm/benchmark/machine.py')
+        return dict(peak_flops_per_s=peak, peak_source=source)
+    return dict(peak_flops_per_s=matmul,
+                peak_source=f'measured dense {precision} matmul rate (2048 x 2048)')
+
+
 def train_report(args) -> dict:
-    from simmim_mm.benchmark.peak_memory import cpu_peak_bytes, cuda_peak_bytes
-    from simmim_mm.benchmark.train_step import (TrainStep, interleaved_seconds,
+    from simmim_mm.benchmark.processes import (StepSpec, agreement, measure_in_processes,
+                                               standalone_loop)
+    from simmim_mm.benchmark.train_step import (check_comparable, check_precision,
                                                 load_config, matmul_rate)
+    check_precision(args.device, args.precision)
     cfg = load_config(args.config, args.cfg_options)
     impls = ['simmim_mm'] + ([args.compare] if args.compare else [])
-    steps = {impl: TrainStep(cfg, impl, args.precision, args.batch_size, args.device)
-             for impl in impls}
-    flops = {impl: step.count_flops() for impl, step in steps.items()}
-    seconds = interleaved_seconds({impl: step.step for impl, step in steps.items()},
-                                  args.warmup, args.trials)
-    ceiling = matmul_rate(args.device, args.precision)
+    for impl in impls:
+        check_comparable(cfg, impl)
+    machine = machine_facts(args.device)
+    matmul = matmul_rate(args.device, args.precision)  # before any other process starts
+    ceiling = flop_ceiling(args.device, machine['device'], args.precision, matmul)
+    specs = {impl: StepSpec(args.config, args.cfg_options, impl, args.precision,
+                            args.batch_size, args.device) for impl in impls}
+    measured = measure_in_processes(specs, args.warmup, args.trials, args.rounds,
+                                    not args.no_memory)
     results = {}
-    for impl, step in steps.items():
-        images_per_s = args.batch_size / median(seconds[impl])
-        results[impl] = dict(images_per_s=images_per_s, seconds_per_step=seconds[impl],
-                             train_flops_per_image=flops[impl],
-                             flop_utilization=flops[impl] * images_per_s / ceiling)
-    if not args.no_memory:
-        for impl, step in steps.items():
-            results[impl]['peak_memory_bytes'] = (
-                cuda_peak_bytes(step) if args.device.startswith('cuda') else
-                cpu_peak_bytes(args.config, args.cfg_options, impl, args.precision,
-                               args.batch_size))
+    for impl, result in measured.items():
+        images_per_s = args.batch_size / median(result['seconds_per_step'])
+        peak = ceiling['peak_flops_per_s']
+        results[impl] = dict(
+            result, images_per_s=images_per_s,
+            flop_utilization=(result['train_flops_per_image'] * images_per_s / peak
+                              if peak else None))
+    if not args.no_check:  # one at a time, after the timed processes have ended
+        for impl, spec in specs.items():
+            loop = standalone_loop(spec, args.warmup, args.trials)
+            results[impl]['standalone'] = dict(
+                loop, **agreement(results[impl]['images_per_s'], loop['images_per_s'],
+                                  args.tolerance))
     report = dict(kind='train', config=args.config, batch_size=args.batch_size,
-                  precision=args.precision, matmul_flops_per_s=ceiling,
-                  machine=machine_facts(args.device), results=results)
+                  precision=args.precision, device=args.device, matmul_flops_per_s=matmul,
+                  **ceiling, rounds=args.rounds,
+                  machine=machine, results=results)
+    if not args.no_check:
+        report['check'] = dict(tolerance=args.tolerance, agrees=all(
+            result['standalone']['agrees'] for result in results.values()))
     if args.compare:
         report['speedup'] = (results['simmim_mm']['images_per_s'] /
                              results[args.compare]['images_per_s'])
@@ -136,25 +174,60 @@ def epoch_hours(images_per_s: float, devices: int, epochs: int) -> float:
     return IMAGENET_TRAIN_IMAGES * epochs / (images_per_s * devices) / 3600
 
 
+def _rate(value: float) -> str:
+    return f'{value / 1e12:.1f} TFLOP/s' if value >= 1e12 else f'{value / 1e9:.0f} GFLOP/s'
+
+
+def train_lines(report: dict) -> list:
+    peak, matmul = report['peak_flops_per_s'], report['matmul_flops_per_s']
+    against = f"{_rate(peak) + ' = ' if peak else ''}{report['peak_source']}"
+    if peak != matmul:
+        against += f' (dense matmul measured here: {_rate(matmul)})'
+    lines = [f"batch {report['batch_size']}, {report['precision']}, {report['rounds']} "
+             'fresh processes per implementation, one at a time, alternating; FLOP utilization '
+             f'against {against}', '']
+    lines += ['| implementation | images/s | standalone loop images/s | train GFLOPs/image '
+              '| FLOP utilization | peak memory | pids (timed / loop) |',
+              '|---|---|---|---|---|---|---|']
+    for impl, result in report['results'].items():
+        memory = result.get('peak_memory_bytes')
+        loop = result.get('standalone')
+        utilization = result['flop_utilization']
+        lines.append(
+            f"| {impl} | {result['images_per_s']:.3g} | "
+            f"{'-' if loop is None else format(loop['images_per_s'], '.3g')}"
+            f"{'' if loop is None or loop['agrees'] else ' (disagrees)'} | "
+            f"{result['train_flops_per_image'] / 1e9:.1f} | "
+            f"{'unknown' if utilization is None else format(utilization, '.0%')} | "
+            f"{'-' if memory is None else f'{memory / 2**20:.0f} MiB'} | "
+            f"{', '.join(str(p['pid']) for p in result['processes'])}"
+            f"{'' if loop is None else ' / ' + str(loop['pid'])} |")
+    if 'check' in report:
+        tolerance = report['check']['tolerance']
+        if report['check']['agrees']:
+            lines += ['', f'Check: every rate is within {tolerance:.0%} of a plain '
+                      '`model.train_step` loop in a fresh process of its own.']
+        else:
+            off = '; '.join(f"{impl} {result['standalone']['ratio']:.2f}x its loop"
+                            for impl, result in report['results'].items()
+                            if not result['standalone']['agrees'])
+            lines += ['', f'**Check failed**: {off}, beyond the {tolerance:.0%} tolerance. '
+                      'The machine was busy or its speed drifted, or the harness measures '
+                      'something a training run does not: do not use these numbers.']
+    rate = report['results']['simmim_mm']['images_per_s']
+    lines += ['', 'ImageNet-1K pretraining at this per-device rate, linear scaling: '
+              + '; '.join(f'{epochs} epochs on {devices}: '
+                          f'{epoch_hours(rate, devices, epochs):,.0f} h'
+                          for epochs in (100, 800) for devices in (8, 16, 64))]
+    return lines
+
+
 def markdown(report: dict) -> str:
     lines = [f"### {report['kind']}: {report['config']}", '']
     lines += [f'- {key}: {value}' for key, value in report['machine'].items()]
     lines.append('')
     if report['kind'] == 'train':
-        lines += [f"batch {report['batch_size']}, {report['precision']}, dense matmul "
-                  f"{report['matmul_flops_per_s'] / 1e9:.0f} GFLOP/s", '',
-                  '| implementation | images/s | train GFLOPs/image | FLOP utilization '
-                  '| peak memory |', '|---|---|---|---|---|']
-        for impl, result in report['results'].items():
-            memory = result.get('peak_memory_bytes')
-            lines.append(f"| {impl} | {result['images_per_s']:.3g} | "
-                         f"{result['train_flops_per_image'] / 1e9:.1f} | "
-                         f"{result['flop_utilization']:.0%} | "
-                         f"{'-' if memory is None else f'{memory / 2**20:.0f} MiB'} |")
-        rate = report['results']['simmim_mm']['images_per_s']
-        lines += ['', 'ImageNet-1K pretraining at this per-device rate, linear scaling: '
-                  + '; '.join(f'{epochs} epochs on {devices}: {epoch_hours(rate, devices, epochs):,.0f} h'
-                              for epochs in (100, 800) for devices in (8, 16, 64))]
+        lines += train_lines(report)
     else:
         lines += [f"{report['images']} JPEGs in {report['folder']}, one worker thread", '',
                   '| implementation | images/s | ms per image by stage |', '|---|---|---|']
@@ -170,6 +243,10 @@ def main(argv=None):
     args = parse_args(argv)
     if args.trials < 1:
         sys.exit('--trials must be at least 1')
+    if args.command == 'train' and args.warmup < 1:
+        sys.exit('--warmup must be at least 1 (the first step allocates and is not timed)')
+    if args.command == 'train' and args.rounds < 1:
+        sys.exit('--rounds must be at least 1')
     if args.command == 'train':
         import torch
         gpu = torch.cuda.is_available()

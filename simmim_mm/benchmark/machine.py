@@ -1,8 +1,29 @@
 """What a benchmark ran on, so that numbers from different machines are never compared
-unknowingly."""
+unknowingly, and the peak FLOP rate that FLOP utilization is taken against."""
 import platform
 import sys
-from typing import Dict
+from typing import Dict, Optional, Tuple
+
+# Datasheet dense peak (no structured sparsity), FLOP/s, by GPU name as torch reports it.
+# 'fp32' is the plain FP32 rate: PyTorch does not use TF32 for matmuls unless told to.
+# Looked up by substring, first match wins, so the more specific names come first.
+TFLOPS = 1e12
+GPU_PEAK_FLOPS: Tuple[Tuple[str, Dict[str, float]], ...] = (
+    ('H100 PCIe', dict(fp32=51 * TFLOPS, bf16=756 * TFLOPS, fp16=756 * TFLOPS)),
+    ('H100 NVL', dict(fp32=60 * TFLOPS, bf16=835 * TFLOPS, fp16=835 * TFLOPS)),
+    ('H200 NVL', dict(fp32=60 * TFLOPS, bf16=835 * TFLOPS, fp16=835 * TFLOPS)),
+    ('H100', dict(fp32=67 * TFLOPS, bf16=989 * TFLOPS, fp16=989 * TFLOPS)),  # SXM5
+    ('H200', dict(fp32=67 * TFLOPS, bf16=989 * TFLOPS, fp16=989 * TFLOPS)),  # SXM, GH200
+    ('A100', dict(fp32=19.5 * TFLOPS, bf16=312 * TFLOPS, fp16=312 * TFLOPS)),
+)
+
+
+def gpu_peak_flops(device_name: str, precision: str) -> Optional[float]:
+    """The datasheet dense peak of this GPU at this precision, or None where unknown."""
+    for key, peaks in GPU_PEAK_FLOPS:
+        if key.lower() in device_name.lower():
+            return peaks.get(precision)
+    return None
 
 
 def cpu_model() -> str:

@@ -34,12 +34,8 @@ def mmpretrain_model_cfg(cfg: Config, encoder: torch.nn.Module) -> dict:
     """mmpretrain's SimMIM with our config's encoder architecture, image size, decoder and
     loss criterion, built from mmpretrain's own classes."""
     model = cfg.model
+    check_comparable(cfg, 'mmpretrain')
     backbone = copy.deepcopy(model.backbone)
-    if backbone.type not in ('SimMIMSwinTransformer', 'mmpretrain.SimMIMSwinTransformer'):
-        raise ValueError(
-            f'--compare mmpretrain: model.backbone.type={backbone.type!r} has no counterpart in '
-            "mmpretrain's SimMIM (it has Swin; its SimMIM ViT is a plain ViT with an absolute "
-            "position embedding, not the paper's BEiT-style ViT)")
     backbone.type = 'mmpretrain.SimMIMSwinTransformer'
     patch_size = backbone.get('patch_size', 4)
     return dict(
@@ -52,6 +48,24 @@ def mmpretrain_model_cfg(cfg: Config, encoder: torch.nn.Module) -> dict:
                             criterion=model.head.get('criterion', 'L1'),
                             channel=encoder_in_channels(encoder))),
         data_preprocessor=model_preprocessor(cfg))
+
+
+def check_comparable(cfg: Config, impl: str) -> None:
+    """Raise ValueError where ``impl`` has no counterpart of the config's encoder."""
+    backbone_type = cfg.model.backbone.type
+    if impl == 'mmpretrain' and backbone_type not in ('SimMIMSwinTransformer',
+                                                      'mmpretrain.SimMIMSwinTransformer'):
+        raise ValueError(
+            f'--compare mmpretrain: model.backbone.type={backbone_type!r} has no counterpart in '
+            "mmpretrain's SimMIM (it has Swin; its SimMIM ViT is a plain ViT with an absolute "
+            "position embedding, not the paper's BEiT-style ViT)")
+
+
+def check_precision(device: str, precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision must be one of {list(PRECISIONS)}, got {precision!r}')
+    if device == 'cpu' and precision == 'fp16':
+        raise ValueError('precision fp16: CPU autocast trains in bf16; use bf16 or fp32')
 
 
 def model_preprocessor(cfg: Config) -> Optional[dict]:
@@ -87,14 +101,12 @@ def synthetic_batch(cfg: Config, batch_size: int, seed: int = 0) -> dict:
 
 class TrainStep:
     """``step()`` runs one training iteration exactly as MMEngine's loop does
-    (``model.train_step``), synchronizing the device so that it can be timed."""
+    (``model.train_step``), synchronizing the device so that it can be timed. Build one per
+    process: see simmim_mm.benchmark.processes."""
 
     def __init__(self, cfg: Config, impl: str, precision: str, batch_size: int,
                  device: str):
-        if precision not in PRECISIONS:
-            raise ValueError(f'precision must be one of {list(PRECISIONS)}, got {precision!r}')
-        if device == 'cpu' and precision == 'fp16':
-            raise ValueError('precision fp16: CPU autocast trains in bf16; use bf16 or fp32')
+        check_precision(device, precision)
         self.impl, self.device, self.batch_size = impl, device, batch_size
         with DefaultScope.overwrite_default_scope('simmim_mm'):
             from simmim_mm.registry import MODELS
@@ -130,21 +142,6 @@ class TrainStep:
 def synchronize(device: str) -> None:
     if device.startswith('cuda'):
         torch.cuda.synchronize()
-
-
-def interleaved_seconds(steps: dict, warmup: int, trials: int) -> dict:
-    """Seconds per step of each named callable: warm-up steps, then trials that alternate
-    between callables so that drifting clocks and caches hit all alike."""
-    for step in steps.values():
-        for _ in range(warmup):
-            step()
-    seconds = {name: [] for name in steps}
-    for _ in range(trials):
-        for name, step in steps.items():
-            start = time.perf_counter()
-            step()
-            seconds[name].append(time.perf_counter() - start)
-    return seconds
 
 
 def matmul_rate(device: str, precision: str, size: int = 2048, repeats: int = 10) -> float:

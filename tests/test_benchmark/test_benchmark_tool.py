@@ -1,12 +1,15 @@
 """tools/benchmark.py on a tiny Swin: the reports hold what they promise (not how fast)."""
 import importlib.util
 import json
+import os
 import os.path as osp
+import statistics
 
 import pytest
 from PIL import Image
 
 from conftest import REPO_ROOT, TINY_DEMO_MODEL
+from simmim_mm.benchmark.processes import agreement
 
 spec = importlib.util.spec_from_file_location(
     'benchmark_tool', osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
@@ -38,22 +41,113 @@ def tiny_config(tmp_path):
 
 def test_train_report_against_mmpretrain(tiny_config, tmp_path, capsys):
     out = tmp_path / 'train.json'
-    report = tool.main(['train', tiny_config, '--batch-size', '2', '--trials', '3',
-                        '--warmup', '1', '--compare', 'mmpretrain', '--out', str(out)])
+    report = tool.main(['train', tiny_config, '--batch-size', '2', '--rounds', '2',
+                        '--trials', '3', '--warmup', '1', '--precision', 'fp32',
+                        '--compare', 'mmpretrain', '--out', str(out)])
     ours, theirs = report['results']['simmim_mm'], report['results']['mmpretrain']
     # the same architecture on both sides: identical matmul / conv FLOPs per image
     assert ours['train_flops_per_image'] == theirs['train_flops_per_image'] > 0
     for result in (ours, theirs):
-        assert len(result['seconds_per_step']) == 3
+        # 2 rounds of a fresh process timing 3 steps; the rate comes from all 6
+        assert [len(p['seconds_per_step']) for p in result['processes']] == [3, 3]
+        assert result['seconds_per_step'] == [
+            s for p in result['processes'] for s in p['seconds_per_step']]
         assert result['images_per_s'] == pytest.approx(
-            2 / sorted(result['seconds_per_step'])[1])
+            2 / statistics.median(result['seconds_per_step']))
         assert 0 < result['flop_utilization'] < 1
         assert result['peak_memory_bytes'] > 2**20
     assert report['speedup'] == pytest.approx(ours['images_per_s'] / theirs['images_per_s'])
-    assert json.loads(out.read_text())['results'].keys() == {'simmim_mm', 'mmpretrain'}
+    # on a CPU, utilization is against the matmul rate measured here
+    assert report['peak_flops_per_s'] == report['matmul_flops_per_s'] > 0
+    saved = json.loads(out.read_text())
+    assert saved['results'].keys() == {'simmim_mm', 'mmpretrain'} and saved['rounds'] == 2
+    # each implementation timed in processes of its own, and each checked by a plain
+    # train_step loop in yet another one: 2 x 2 + 2 processes besides this one
+    loops = {impl: result['standalone'] for impl, result in saved['results'].items()}
+    pids = [os.getpid()] + [p['pid'] for result in (ours, theirs)
+                            for p in result['processes']] + [
+        loop['pid'] for loop in loops.values()]
+    assert len(set(pids)) == 7
+    for impl, loop in loops.items():
+        assert loop['steps'] == 3 and loop['images_per_s'] == pytest.approx(
+            2 * 3 / loop['seconds'])
+        # how far apart they are is reported, not asserted: speed is not a test's business
+        ratio = saved['results'][impl]['images_per_s'] / loop['images_per_s']
+        assert loop['ratio'] == pytest.approx(ratio)
+        assert loop['agrees'] == (abs(ratio - 1) <= 0.2)
+    assert saved['check'] == dict(tolerance=0.2, agrees=all(
+        loop['agrees'] for loop in loops.values()))
     printed = capsys.readouterr().out
     assert '| mmpretrain |' in printed and 'simmim_mm / mmpretrain' in printed
     assert 'native bf16' in printed and 'torch' in printed
+    assert '2 fresh processes per implementation' in printed
+    assert 'standalone loop images/s' in printed
+    assert ('Check: every rate is within 20%' in printed) == saved['check']['agrees']
+    assert ('**Check failed**' in printed) != saved['check']['agrees']
+
+
+def test_no_check_skips_the_standalone_loop(tiny_config):
+    report = tool.main(['train', tiny_config, '--batch-size', '1', '--rounds', '1',
+                        '--trials', '1', '--warmup', '1', '--precision', 'fp32', '--no-check',
+                        '--no-memory'])
+    result = report['results']['simmim_mm']
+    assert 'check' not in report and 'standalone' not in result
+    assert 'peak_memory_bytes' not in result
+    assert [p['pid'] for p in result['processes']] != [os.getpid()]
+    assert '| - | ' in tool.markdown(report)
+
+
+def fake_train_report(device='cpu', device_name='cpu', precision='bf16', loop_rate=2.0):
+    """A report as train_report writes it, for the parts that need no measurement."""
+    report = dict(kind='train', config='x.py', batch_size=4, precision=precision,
+                  device=device, rounds=1, matmul_flops_per_s=5e11,
+                  machine=dict(device=device_name),
+                  **tool.flop_ceiling(device, device_name, precision, 5e11))
+    result = dict(images_per_s=2.0, seconds_per_step=[2.0], train_flops_per_image=7e10,
+                  processes=[dict(pid=11, seconds_per_step=[2.0])], peak_memory_bytes=2**30)
+    peak = report['peak_flops_per_s']
+    result['flop_utilization'] = 7e10 * 2.0 / peak if peak else None
+    loop = dict(pid=12, steps=1, seconds=4 / loop_rate, images_per_s=loop_rate)
+    loop.update(agreement(2.0, loop_rate, 0.2))
+    result['standalone'] = loop
+    report.update(results=dict(simmim_mm=result),
+                  check=dict(tolerance=0.2, agrees=loop['agrees']))
+    return report
+
+
+def test_a_disagreement_with_the_standalone_loop_is_flagged():
+    assert agreement(1.21, 3.1, 0.2) == dict(ratio=pytest.approx(0.39, abs=0.01), agrees=False)
+    assert agreement(3.0, 3.1, 0.2)['agrees'] and agreement(3.66, 3.1, 0.2)['agrees']
+    text = tool.markdown(fake_train_report(loop_rate=3.1))
+    assert '**Check failed**: simmim_mm 0.65x its loop' in text
+    assert '| 3.1 (disagrees) |' in text and '| 11 / 12 |' in text
+    assert 'Check: every rate' in tool.markdown(fake_train_report(loop_rate=2.1))
+
+
+@pytest.mark.parametrize('name, precision, peak', [
+    ('NVIDIA H100 80GB HBM3', 'bf16', 989e12),
+    ('NVIDIA H100 80GB HBM3', 'fp16', 989e12),
+    ('NVIDIA H200', 'bf16', 989e12),
+    ('NVIDIA H100 PCIe', 'bf16', 756e12),
+    ('NVIDIA A100-SXM4-80GB', 'fp32', 19.5e12),
+    ('NVIDIA GeForce GTX 1080', 'bf16', None),
+])
+def test_gpu_flop_utilization_is_against_the_datasheet_peak(name, precision, peak):
+    report = fake_train_report('cuda', name, precision)
+    assert report['peak_flops_per_s'] == peak
+    text = tool.markdown(report)
+    if peak is None:
+        assert '| unknown |' in text and 'unknown: no datasheet peak for ' + name in text
+    else:
+        assert f'| {7e10 * 2 / peak:.0%} |' in text
+        assert f'{peak / 1e12:.1f} TFLOP/s = datasheet dense {precision} peak of {name}' in text
+
+
+def test_warmup_and_rounds_are_required(tiny_config):
+    with pytest.raises(SystemExit, match='--warmup'):
+        tool.main(['train', tiny_config, '--warmup', '0', '--trials', '1'])
+    with pytest.raises(SystemExit, match='--rounds'):
+        tool.main(['train', tiny_config, '--rounds', '0', '--trials', '1'])
 
 
 def test_compare_refuses_an_encoder_mmpretrain_lacks(tmp_path):
