@@ -2,9 +2,7 @@
 (a tiny folder in the config's layout), pipeline, data preprocessor, its real model (weights
 initialised as the Runner does; fine-tuning and downstream configs from a SimMIM pretraining
 checkpoint), its optimizer wrapper, then one forward, backward and step at batch 1 (2 for
-segmentation, its per-GPU batch) in fp32 on the CPU. A config that derives from another and
-changes nothing its first iteration computes (only lr, layer decay rate, FSDP sharding or the
-schedule: the 800-epoch and FSDP variants) is that config's iteration and is skipped.
+segmentation, its per-GPU batch) in fp32 on the CPU, for every config, variants included.
 
 Detection and segmentation shrink their image scales (the inputs would take minutes on a CPU)
 to sizes that still take the real sizes' window paths: every Swin stage map larger than the
@@ -12,7 +10,6 @@ window, and padded to a multiple of it. Classification and pretraining keep thei
 where the official Swin never pads: each stage's map is a multiple of its window (windows
 larger than a map shrink to it), which the test checks for every block.
 """
-import ast
 import gc
 import glob
 import json
@@ -45,34 +42,6 @@ VIT_B_PRETRAIN = 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.
 
 def relpath(path):
     return osp.relpath(path, osp.join(REPO_ROOT, 'configs'))
-
-
-def first_iteration(cfg):
-    """What a config's first iteration computes, less the numbers that only scale the update
-    (lr, layer decay rate) and FSDP sharding (tests/test_tools/test_dist_loss_match.py)."""
-    optim = cfg.optim_wrapper.to_dict()
-    optim.get('optimizer', {}).pop('lr', None)
-    optim.get('paramwise_cfg', {}).pop('layer_decay_rate', None)
-    optim.pop('use_fsdp', None)
-    parts = (cfg.model, cfg.train_dataloader, cfg.get('data_preprocessor'), optim)
-    return json.dumps(parts, sort_keys=True, default=str)
-
-
-def same_first_iteration_as(path, cfg):
-    """The shipped config that ``path`` derives from (a single ``_base_``), if it changes
-    nothing its first iteration computes: the 800-epoch variants, FSDP."""
-    with open(path) as f:
-        tree = ast.parse(f.read())
-    for node in tree.body:
-        if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == '_base_' for t in node.targets):
-            if not isinstance(node.value, ast.Constant):
-                return None
-            base = osp.normpath(osp.join(osp.dirname(path), node.value.value))
-            if base in CONFIGS and first_iteration(Config.fromfile(base)) == \
-                    first_iteration(cfg):
-                return base
-    return None
 
 
 def family(cfg):
@@ -258,10 +227,6 @@ def check_tables_from_pretraining(backbone, encoder):
 @pytest.mark.parametrize('path', CONFIGS, ids=relpath)
 def test_first_iteration_at_real_size(path, tmp_path, pretrained):
     cfg = Config.fromfile(path)
-    base = same_first_iteration_as(path, cfg)
-    if base:
-        pytest.skip(f'the first iteration of {relpath(base)}: only lr, layer decay rate, FSDP '
-                    'or the schedule differ')
     kind = family(cfg)
     tiny_data(cfg, kind, str(tmp_path / 'data'))
     if cfg.optim_wrapper.get('type') == 'AnyDeviceAmpOptimWrapper':

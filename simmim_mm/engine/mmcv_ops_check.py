@@ -20,7 +20,7 @@ def mmcv_cuda_ops_problem() -> Optional[str]:
     try:
         from mmcv.ops import get_compiling_cuda_version
         compiled_with = get_compiling_cuda_version()
-    except (ImportError, ModuleNotFoundError) as error:
+    except ImportError as error:
         return f'mmcv has no compiled ops ({error})'
     if compiled_with == 'not available':
         return 'mmcv\'s ops were compiled without CUDA'
