@@ -23,7 +23,7 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child(mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTO
                                     ['simmim_mm.engine'])
 PARAM_SCHEDULERS = _child(mmpretrain_registry.PARAM_SCHEDULERS, ['simmim_mm.engine'])
 DATASETS = _child(mmpretrain_registry.DATASETS, ['simmim_mm.datasets'])
-DATA_SAMPLERS = _child(mmpretrain_registry.DATA_SAMPLERS)
+DATA_SAMPLERS = _child(mmpretrain_registry.DATA_SAMPLERS, ['simmim_mm.datasets'])
 TRANSFORMS = _child(mmpretrain_registry.TRANSFORMS, ['simmim_mm.datasets'])
 MODELS = _child(mmpretrain_registry.MODELS, ['simmim_mm.models'])
 MODEL_WRAPPERS = _child(mmpretrain_registry.MODEL_WRAPPERS)

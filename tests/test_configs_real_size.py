@@ -15,6 +15,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -48,11 +49,20 @@ def family(cfg):
     scope = cfg.get('default_scope', 'simmim_mm')
     if scope in ('mmdet', 'mmseg'):
         return scope
-    return 'pretrain' if cfg.model.type == 'SimMIM' else 'classification'
+    return dict(SimMIM='pretrain', MIMDistiller='distill').get(cfg.model.type,
+                                                                'classification')
 
 
 def pretraining_config(path):
     name = osp.basename(path)
+    if relpath(path).startswith('distill' + os.sep):
+        # a student's transfer (`..._vit-small-p16_tinymim-300e-pre_...`): the distillation
+        # config of that method and student (`tinymim_...-to-vit-small-p16_...`)
+        student, method = re.search(
+            r'((?:vit|swin)-[a-z]+(?:-p\d+)?)(?:-w\d+)?_([a-z]+)-\d+e-pre', name).groups()
+        found = glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', f'{method}_*-to-{student}*'))
+        assert len(found) == 1, (name, found)
+        return relpath(found[0])
     if name.startswith('vit-'):
         return VIT_B_PRETRAIN
     return SWIN_L_PRETRAIN if name.startswith('swin-large') else SWIN_B_PRETRAIN
@@ -64,9 +74,11 @@ def pretrained(tmp_path_factory):
     per architecture; relative position tables random so that resizing them shows."""
     cache = {}
 
-    def get(name):
-        if name not in cache:
+    def get(name, part='backbone'):
+        if (name, part) not in cache:
             model = MODELS.build(Config.fromfile(osp.join(REPO_ROOT, 'configs', name)).model)
+            if part == 'teacher':  # a distillation's teacher, saved as a SimMIM backbone
+                model = torch.nn.ModuleDict(dict(backbone=model.teacher))
             gen = torch.Generator().manual_seed(0)
             state = {}
             for key, value in model.state_dict().items():
@@ -77,11 +89,11 @@ def pretrained(tmp_path_factory):
                 state[key] = value
             path = str(tmp_path_factory.mktemp('pretrained') / 'simmim.pth')
             torch.save({'state_dict': state}, path)
-            cache[name] = path, {k[len('backbone.'):]: v for k, v in state.items()
-                                 if k.endswith('relative_position_bias_table')}
+            cache[name, part] = path, {k[len('backbone.'):]: v for k, v in state.items()
+                                       if k.endswith('relative_position_bias_table')}
             del model
             gc.collect()
-        return cache[name]
+        return cache[name, part]
 
     return get
 
@@ -159,7 +171,7 @@ def tiny_data(cfg, kind, root):
     dataset = loader.dataset
     if dataset.type == 'BundledPhotos':  # the demo: photos that ship with scikit-image
         return
-    if kind == 'pretrain':
+    if kind in ('pretrain', 'distill'):
         make_images(osp.join(root, 'train'), count=2, size=(256, 320))
         dataset.data_root = root
     elif kind == 'classification':
@@ -232,7 +244,9 @@ def test_first_iteration_at_real_size(path, tmp_path, pretrained):
     if cfg.optim_wrapper.get('type') == 'AnyDeviceAmpOptimWrapper':
         cfg.optim_wrapper.dtype = 'float32'  # conftest.FP32: the same numbers on every CPU
     encoder = None
-    if kind != 'pretrain':
+    if kind == 'distill':
+        cfg.model.teacher_checkpoint, _ = pretrained(relpath(path), part='teacher')
+    elif kind != 'pretrain':
         checkpoint, encoder = pretrained(pretraining_config(path))
         cfg.model.backbone.init_cfg.checkpoint = checkpoint
 
@@ -265,7 +279,9 @@ def test_first_iteration_at_real_size(path, tmp_path, pretrained):
         size = cfg.train_dataloader.dataset.pipeline[-2].input_size
         assert batch['inputs'][0].shape[-2:] == (size, size)
     # the first backbone parameter (the patch embedding) and, in pretraining, the mask token
-    watched = [next(p for p in model.backbone.parameters() if p.requires_grad)]
+    # (a distillation's student sees full images: its mask token is unused)
+    watched = [next(p for n, p in model.backbone.named_parameters()
+                    if p.requires_grad and n != 'mask_token')]
     if kind == 'pretrain':
         watched.append(model.backbone.mask_token)
     before = [p.detach().clone() for p in watched]

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Training on a Slurm cluster:
 #   GPUS=16 bash tools/slurm_train.sh PARTITION JOB_NAME CONFIG WORK_DIR [train.py args]
+# Preemptible / time-limited jobs: SIGTERM makes the run save and exit (ResumePointHook), and
+# --resume continues from there, mid-epoch; e.g. SIGTERM 2 min before the time limit:
+#   GPUS=16 SRUN_ARGS="--signal=TERM@120" bash tools/slurm_train.sh PARTITION JOB CONFIG WORK_DIR --resume
 set -x
 PARTITION=$1
 JOB_NAME=$2

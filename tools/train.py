@@ -1,10 +1,14 @@
 """Train a SimMIM model with MMEngine's Runner.
 
     python tools/train.py configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py [--work-dir DIR] [--resume [CKPT]]
+
+On SIGTERM the run saves at the end of the current iteration and exits with code 143
+(ResumePointHook); `--resume` continues from there, mid-epoch included.
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
@@ -71,4 +75,6 @@ def main(argv=None):
 
 
 if __name__ == '__main__':
-    main()
+    stopped_by = main().message_hub.get_info('stopped_by_signal')
+    if stopped_by:  # saved and stopped by ResumePointHook: "terminated", as the signal would
+        sys.exit(128 + stopped_by)

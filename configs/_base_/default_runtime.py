@@ -14,6 +14,10 @@ default_hooks = dict(
     # NaN / inf losses skip their update; 10 in a row stop the run with a checkpoint
     non_finite=dict(type='NonFiniteLossHook', max_consecutive=10),
     rng_state=dict(type='RngStateHook'),
+    # a killed run loses at most `minutes` of training: resume_point.pth (replaced in place,
+    # atomically) every 30 min, and at the end of the current iteration on SIGTERM, after
+    # which the run stops cleanly (exit code 143); `--resume` continues from it mid-epoch
+    resume_point=dict(type='ResumePointHook', minutes=30),
 )
 
 env_cfg = dict(

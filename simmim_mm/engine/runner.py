@@ -34,6 +34,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from simmim_mm.checkpoint.atomic import atomic_path
+from simmim_mm.engine.hooks.resume_point_hook import shield_workers_from_stop_signals
 from simmim_mm.engine.lr_scaling import scale_lr
 from simmim_mm.registry import HOOKS, RUNNERS
 
@@ -71,7 +72,8 @@ class AtomicCheckpointRunner(Runner):
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
-        """MMEngine's, but a ``collate_fn`` from a ``package::`` base config works.
+        """MMEngine's, but a ``collate_fn`` from a ``package::`` base config works, and the
+        workers leave SIGTERM to the training process (see ResumePointHook).
 
         MMEngine 0.10.7 tags every dict with a ``type`` in a config inherited as
         ``simmim_mm::`` / ``mmpretrain::`` with ``_scope_``, and its ``build_dataloader``
@@ -81,7 +83,9 @@ class AtomicCheckpointRunner(Runner):
         if isinstance(collate, dict) and '_scope_' in collate:
             dataloader = copy.copy(dataloader)
             dataloader['collate_fn'] = {k: v for k, v in collate.items() if k != '_scope_'}
-        return Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        loader = Runner.build_dataloader(dataloader, seed=seed, diff_rank_seed=diff_rank_seed)
+        shield_workers_from_stop_signals(loader)  # see ResumePointHook
+        return loader
 
     @master_only
     def save_checkpoint(self, out_dir, filename, file_client_args=None, *args,
@@ -263,5 +267,5 @@ class RngStateHook(Hook):
         loop = runner.train_loop
         if hasattr(loop, 'dataloader_iterator') and loop.iter > 0:
             loop.dataloader_iterator = _RestoreRngBeforeBatch(loop, loop.iter, state)
-        else:  # EpochBasedTrainLoop: resumes at the start of an epoch, nothing to replay
+        else:  # epoch loops replay nothing (ResumableEpochBasedTrainLoop skips in the sampler)
             set_rng_state(state)

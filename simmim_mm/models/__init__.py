@@ -1,8 +1,9 @@
-from .algorithms import SimMIM
+from .algorithms import MIMDistiller, SimMIM
 from .decoders import SimMIMDecoder
 from .encoders import SimMIMSwinTransformer, SimMIMSwinTransformerV2, SimMIMViT
-from .losses import SimMIMReconstructionLoss
+from .losses import FeatureDistillLoss, RelationDistillLoss, SimMIMReconstructionLoss
 from .utils import SimMIMPretrainedInit
 
-__all__ = ['SimMIM', 'SimMIMDecoder', 'SimMIMPretrainedInit', 'SimMIMReconstructionLoss',
+__all__ = ['FeatureDistillLoss', 'MIMDistiller', 'RelationDistillLoss', 'SimMIM',
+           'SimMIMDecoder', 'SimMIMPretrainedInit', 'SimMIMReconstructionLoss',
            'SimMIMSwinTransformer', 'SimMIMSwinTransformerV2', 'SimMIMViT']

@@ -37,5 +37,8 @@ param_scheduler = [
          by_epoch=True, begin=10, end=100, convert_to_iter_based=True),
 ]
 
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=100)
+# MMEngine's EpochBasedTrainLoop (same epochs and lr curve) that resumes exactly where a
+# mid-epoch checkpoint was taken: the next batch of that epoch, with the same augmentation
+# (default_hooks.resume_point in default_runtime.py saves every 30 min and on SIGTERM)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=100)
 auto_scale_lr = dict(base_batch_size=2048, enable=True)

@@ -25,7 +25,8 @@ param_scheduler = [
          by_epoch=True, begin=20, end=100, convert_to_iter_based=True),
 ]
 
-train_cfg = dict(by_epoch=True, max_epochs=100, val_interval=1)
+# MMEngine's epoch loop that also resumes mid-epoch (default_hooks.resume_point saves there)
+train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=100, val_interval=1)
 val_cfg = dict()
 test_cfg = dict()
 auto_scale_lr = dict(base_batch_size=2048, enable=True)

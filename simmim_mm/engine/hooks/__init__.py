@@ -1,5 +1,7 @@
 from .knn_monitor_hook import KNNMonitorHook
 from .non_finite_loss_hook import NonFiniteLossError, NonFiniteLossHook
 from .reconstruction_hook import ReconstructionHook
+from .resume_point_hook import ResumePointHook
 
-__all__ = ['KNNMonitorHook', 'NonFiniteLossError', 'NonFiniteLossHook', 'ReconstructionHook']
+__all__ = ['KNNMonitorHook', 'NonFiniteLossError', 'NonFiniteLossHook',
+           'ReconstructionHook', 'ResumePointHook']

@@ -1,3 +1,4 @@
+from .distiller import MIMDistiller
 from .simmim import SimMIM
 
-__all__ = ['SimMIM']
+__all__ = ['MIMDistiller', 'SimMIM']

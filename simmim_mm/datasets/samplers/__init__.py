@@ -1,0 +1,3 @@
+from .resumable_sampler import ResumableSampler, SeededSampleDataset
+
+__all__ = ['ResumableSampler', 'SeededSampleDataset']

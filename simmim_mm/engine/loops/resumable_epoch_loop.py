@@ -1,0 +1,109 @@
+import copy
+
+from mmengine.dataset import DefaultSampler
+from mmengine.runner import EpochBasedTrainLoop
+
+from simmim_mm.datasets.samplers import ResumableSampler, SeededSampleDataset
+from simmim_mm.engine.hooks.resume_point_hook import shield_workers_from_stop_signals
+from simmim_mm.engine.runner import get_rng_state, set_rng_state
+from simmim_mm.registry import DATA_SAMPLERS, LOOPS
+
+
+def resumable_dataloader_cfg(dataloader: dict) -> dict:
+    """The dataloader config with MMEngine's DefaultSampler as a ResumableSampler (same order)
+    and the dataset wrapped in a SeededSampleDataset; other samplers are left alone."""
+    sampler = dataloader.get('sampler') or {}
+    sampler_type = sampler.get('type')
+    if isinstance(sampler_type, str):
+        sampler_type = DATA_SAMPLERS.get(sampler_type)
+    if sampler_type is None or not issubclass(sampler_type, DefaultSampler):
+        return dataloader  # DefaultSampler and its subclasses only
+    dataloader = copy.copy(dataloader)
+    if not issubclass(sampler_type, ResumableSampler):
+        dataloader['sampler'] = dict(sampler, type=ResumableSampler)
+    dataset = dataloader['dataset']
+    if not (isinstance(dataset, SeededSampleDataset) or (
+            isinstance(dataset, dict) and dataset.get('type') in
+            ('SeededSampleDataset', SeededSampleDataset))):
+        dataloader['dataset'] = dict(type=SeededSampleDataset, dataset=dataset)
+    return dataloader
+
+
+@LOOPS.register_module()
+class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
+    """MMEngine's EpochBasedTrainLoop (same arguments, epochs and learning-rate curve) that
+    resumes from a mid-epoch checkpoint at the next batch of that epoch, with the same data
+    and augmentation as a run that never stopped.
+
+    MMEngine's loop restarts a resumed epoch from its first batch, while the iteration count
+    and the per-iteration schedules go on: batches are trained twice and the epoch runs past
+    its end. Here the DefaultSampler becomes a :class:`ResumableSampler` (the same order),
+    which starts the resumed epoch after the batches already trained, and the dataset a
+    :class:`SeededSampleDataset`, so each sample's crop, flip and mask depend on the sample
+    and epoch only, not on which worker drew them. Nothing is loaded to skip batches. Other
+    samplers are replayed, batch by batch, as MMEngine's IterBasedTrainLoop does.
+    ``stop_training`` (ResumePointHook on SIGTERM) also ends an epoch early.
+    """
+
+    resumes_mid_epoch = True  # what ResumePointHook checks
+
+    def __init__(self, runner, dataloader, *args, **kwargs):
+        if isinstance(dataloader, dict):
+            dataloader = resumable_dataloader_cfg(dataloader)
+        super().__init__(runner, dataloader, *args, **kwargs)
+        shield_workers_from_stop_signals(self.dataloader)  # also under FlexibleRunner
+
+    def run(self):
+        sampler = self.dataloader.sampler
+        if (isinstance(sampler, ResumableSampler)
+                and not self.runner._randomness_cfg.get('diff_rank_seed', False)):
+            # resume() restored the run's seed after the sampler was built with a new one
+            sampler.seed = self.runner.seed
+        self.runner.call_hook('before_train')
+        while self._epoch < self._max_epochs and not self.stop_training:
+            epoch = self._epoch
+            self.run_epoch()
+            if self._epoch == epoch:
+                break  # stopped mid-epoch: no validation of an unfinished epoch
+            self._decide_current_val_interval()
+            if (self.runner.val_loop is not None and self._epoch >= self.val_begin
+                    and (self._epoch % self.val_interval == 0
+                         or self._epoch == self._max_epochs)):
+                self.runner.val_loop.run()
+        self.runner.call_hook('after_train')
+        return self.runner.model
+
+    def run_epoch(self) -> None:
+        self.runner.call_hook('before_train_epoch')
+        self.runner.model.train()
+        done = self._iter - self._epoch * len(self.dataloader)  # batches trained already
+        batches = self._batches_from(done)
+        for idx, data_batch in enumerate(batches, start=done):
+            self.run_iter(idx, data_batch)
+            if self.stop_training:
+                return  # stopped mid-epoch: the epoch is not over
+        self.runner.call_hook('after_train_epoch')
+        self._epoch += 1
+
+    def _batches_from(self, done: int):
+        if done <= 0:
+            return self.dataloader
+        sampler, batch_size = self.dataloader.sampler, self.dataloader.batch_size
+        self.runner.logger.info(f'Resuming epoch {self._epoch + 1} at batch {done + 1} of '
+                                f'{len(self.dataloader)}')
+        # Starting the iterator draws its workers' base seed (and a replay with
+        # num_workers=0 the augmentation) from the streams RngStateHook restored for the
+        # model; the uninterrupted run drew those at the start of the epoch.
+        state = get_rng_state()
+        if isinstance(sampler, ResumableSampler) and batch_size is not None:
+            sampler.start_epoch_at(done * batch_size)
+            iterator = iter(self.dataloader)
+        else:
+            self.runner.logger.warning(
+                f'{type(sampler).__name__} cannot start mid-epoch: loading and dropping the '
+                f'first {done} batches (DefaultSampler or ResumableSampler skip them)')
+            iterator = iter(self.dataloader)
+            for _ in range(done):
+                next(iterator)
+        set_rng_state(state)
+        return iterator
