@@ -13,6 +13,11 @@ Data pipeline per worker (one thread) on a folder of JPEGs, generated from the b
 if it does not exist yet:
     python tools/benchmark.py data configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --folder /tmp/jpegs --compare mmpretrain
 
+What compression buys: a distillation config's teacher and student encoders side by side,
+parameters, forward FLOPs and inference images/s at the fine-tune size (224 px, unmasked,
+eval mode, no_grad), each encoder timed in fresh processes of its own as `train` does:
+    python tools/benchmark.py compress configs/distill/tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py --batch-size 8 --precision bf16
+
 Each prints a Markdown report (the machine, versions and command included) and, with
 --out, also writes it as JSON. Results: docs/benchmarks.md.
 """
@@ -48,16 +53,32 @@ def parse_args(argv=None):
                              help='train: timed steps per process; data: passes over the folder')
         command.add_argument('--cfg-options', nargs='+', action=DictAction)
         command.add_argument('--out', help='also write the results as JSON here')
+    compress = commands.add_parser(
+        'compress', help="a distillation config's teacher and student: parameters, FLOPs, "
+        'inference images/s')
+    compress.add_argument('config', help='a distillation config (model.teacher, '
+                          'model.backbone)')
+    compress.add_argument('--image-size', type=int, default=224,
+                          help='inference image size (default 224, the fine-tune size)')
+    compress.add_argument('--trials', type=int, default=5, help='timed forwards per process')
+    compress.add_argument('--threads', type=int,
+                          help="torch threads per process (default torch's); 1 makes the CPU "
+                          'time per image a measure of the work on a shared machine')
+    compress.add_argument('--cfg-options', nargs='+', action=DictAction)
+    compress.add_argument('--out', help='also write the results as JSON here')
     train = commands.choices['train']
-    train.add_argument('--batch-size', type=int, default=4, help='images per step')
+    for command in (train, compress):
+        command.add_argument('--batch-size', type=int, default=4, help='images per step')
+        command.add_argument('--device', choices=['cpu', 'cuda'],
+                             help='default: cuda where there is a GPU, else cpu')
+        command.add_argument('--rounds', type=int, default=3,
+                             help='fresh processes per model, alternating (default 3)')
+        command.add_argument('--warmup', type=int, default=2,
+                             help='untimed steps per process (at least 1)')
+        command.add_argument('--no-memory', action='store_true', help='skip peak memory')
     train.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default='fp32')
-    train.add_argument('--device', choices=['cpu', 'cuda'],
-                       help='default: cuda where there is a GPU, else cpu')
-    train.add_argument('--rounds', type=int, default=3,
-                       help='fresh processes per implementation, alternating (default 3)')
-    train.add_argument('--warmup', type=int, default=2,
-                       help='untimed steps per process (at least 1)')
-    train.add_argument('--no-memory', action='store_true', help='skip peak memory')
+    compress.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default='fp32',
+                          help='fp32, or autocast to bf16 / fp16 (fp16: GPU only)')
     train.add_argument('--no-check', action='store_true',
                        help='skip the standalone train_step loop that checks the numbers')
     train.add_argument('--tolerance', type=float, default=0.2,
@@ -128,6 +149,58 @@ def train_report(args) -> dict:
         report['speedup'] = (results['simmim_mm']['images_per_s'] /
                              results[args.compare]['images_per_s'])
     return report
+
+
+def compress_report(args) -> dict:
+    from simmim_mm.benchmark.inference import architecture, measure_teacher_student
+    from simmim_mm.benchmark.train_step import check_precision, load_config
+    check_precision(args.device, args.precision)
+    cfg = load_config(args.config, args.cfg_options)
+    machine = machine_facts(args.device)
+    measured = measure_teacher_student(args.config, args.cfg_options, args.precision,
+                                       args.batch_size, args.device, args.image_size,
+                                       args.warmup, args.trials, args.rounds,
+                                       not args.no_memory, args.threads)
+    results = {}
+    for role, result in measured.items():
+        cpu_seconds = [s for p in result['processes'] for s in p['cpu_seconds_per_step']]
+        results[role] = dict(
+            result, architecture=architecture(cfg, role),
+            images_per_s=args.batch_size / median(result['seconds_per_step']),
+            images_per_cpu_s=args.batch_size / median(cpu_seconds))
+    teacher, student = results['teacher'], results['student']
+    return dict(kind='compress', config=args.config, image_size=args.image_size,
+                batch_size=args.batch_size, precision=args.precision, device=args.device,
+                threads=args.threads, rounds=args.rounds, machine=machine, results=results,
+                teacher_over_student=dict(
+                    parameters=teacher['parameters'] / student['parameters'],
+                    flops=teacher['flops_per_image'] / student['flops_per_image'],
+                    speedup=student['images_per_s'] / teacher['images_per_s'],
+                    cpu_speedup=student['images_per_cpu_s'] / teacher['images_per_cpu_s']))
+
+
+def compress_lines(report: dict) -> list:
+    lines = [f"{report['image_size']} px, batch {report['batch_size']}, "
+             f"{report['precision']}, encoder forward only (eval, no_grad, unmasked), "
+             f"{report['rounds']} fresh processes per model, one at a time, alternating, "
+             f"{report['threads'] or 'default'} torch threads; FLOPs: matmul / conv / "
+             'attention, 2 per multiply-add; images per CPU-s: per second of the process\'s '
+             'CPU time, all threads', '',
+             '| model | encoder | parameters | GFLOPs/image | images/s | images per CPU-s '
+             '| peak memory | pids |', '|---|---|---|---|---|---|---|---|']
+    for role, result in report['results'].items():
+        memory = result.get('peak_memory_bytes')
+        lines.append(
+            f"| {role} | {result['architecture']} | {result['parameters'] / 1e6:.2f} M | "
+            f"{result['flops_per_image'] / 1e9:.2f} | {result['images_per_s']:.3g} | "
+            f"{result['images_per_cpu_s']:.3g} | "
+            f"{'-' if memory is None else f'{memory / 2**20:.0f} MiB'} | "
+            f"{', '.join(str(p['pid']) for p in result['processes'])} |")
+    ratio = report['teacher_over_student']
+    lines += ['', f"Student vs teacher: {ratio['parameters']:.1f}x fewer parameters, "
+              f"{ratio['flops']:.1f}x fewer FLOPs, {ratio['speedup']:.2f}x the images/s, "
+              f"{ratio['cpu_speedup']:.2f}x the images per CPU-s."]
+    return lines
 
 
 def mmpretrain_pipeline(cfg) -> list:
@@ -228,6 +301,8 @@ def markdown(report: dict) -> str:
     lines.append('')
     if report['kind'] == 'train':
         lines += train_lines(report)
+    elif report['kind'] == 'compress':
+        lines += compress_lines(report)
     else:
         lines += [f"{report['images']} JPEGs in {report['folder']}, one worker thread", '',
                   '| implementation | images/s | ms per image by stage |', '|---|---|---|']
@@ -243,11 +318,12 @@ def main(argv=None):
     args = parse_args(argv)
     if args.trials < 1:
         sys.exit('--trials must be at least 1')
-    if args.command == 'train' and args.warmup < 1:
+    timed = args.command in ('train', 'compress')
+    if timed and args.warmup < 1:
         sys.exit('--warmup must be at least 1 (the first step allocates and is not timed)')
-    if args.command == 'train' and args.rounds < 1:
+    if timed and args.rounds < 1:
         sys.exit('--rounds must be at least 1')
-    if args.command == 'train':
+    if timed:
         import torch
         gpu = torch.cuda.is_available()
         args.device = args.device or ('cuda' if gpu else 'cpu')
@@ -260,7 +336,8 @@ def main(argv=None):
     level = logger.level
     logger.setLevel(logging.WARNING)
     try:
-        report = train_report(args) if args.command == 'train' else data_report(args)
+        report = dict(train=train_report, compress=compress_report,
+                      data=data_report)[args.command](args)
     finally:
         logger.setLevel(level)
     print(markdown(report))

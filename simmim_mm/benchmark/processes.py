@@ -132,21 +132,26 @@ def in_fresh_process(target, spec: StepSpec, *args):
 
 
 def measure_in_processes(specs: Dict[str, StepSpec], warmup: int, steps: int, rounds: int,
-                         memory: bool = True) -> Dict[str, dict]:
+                         memory: bool = True, target=None) -> Dict[str, dict]:
     """``rounds`` rounds of one fresh process per implementation, one process at a time, the
     order alternating (ABBA); peak memory and FLOPs come from each one's first process.
+    ``target(spec, warmup, steps, memory, flops)`` measures in each process (default
+    :func:`timed_steps`; simmim_mm.benchmark.inference times encoder forwards with it).
     Returns {name: {'seconds_per_step': all rounds' steps, 'processes': [{'pid',
     'seconds_per_step'}, ...], 'peak_memory_bytes', 'train_flops_per_image', 'threads'}}."""
+    target = target or timed_steps
     names = list(specs)
     results = {name: dict(processes=[]) for name in names}
     for round_ in range(rounds):
         for name in (names if round_ % 2 == 0 else names[::-1]):
             first = round_ == 0
-            measured = in_fresh_process(timed_steps, specs[name], warmup, steps,
+            measured = in_fresh_process(target, specs[name], warmup, steps,
                                         memory and first, first)
             processes = results[name]['processes']
-            processes.append(dict(pid=measured.pop('pid'),
-                                  seconds_per_step=measured.pop('seconds_per_step')))
+            # per-step timings (wall; the inference target's CPU time too) stay per process
+            processes.append(dict(pid=measured.pop('pid'), **{
+                key: measured.pop(key) for key in list(measured)
+                if key.endswith('seconds_per_step')}))
             results[name].update(measured)
     for result in results.values():
         result['seconds_per_step'] = [seconds for process in result['processes']
