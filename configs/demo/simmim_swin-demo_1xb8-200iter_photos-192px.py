@@ -35,4 +35,7 @@ default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
-custom_hooks = [dict(type='ReconstructionHook', interval=50, num_images=4)]
+custom_hooks = [
+    dict(type='ReconstructionHook', interval=50, num_images=4),
+    dict(type='InpaintingBaselineHook'),
+]
