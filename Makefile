@@ -22,7 +22,7 @@ $(PRETRAIN_READY): $(SETUP_INPUTS)
 	touch $@
 
 demo: $(PRETRAIN_READY)
-	$(PYTHON) tools/train.py configs/demo/simmim_swin-demo_1xb8-200iter_photos-192px.py --work-dir work_dirs/simmim_demo
+	$(PYTHON) tools/train.py configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px.py --work-dir work_dirs/simmim_demo
 
 test: setup
 	$(PYTHON) -m pytest tests

@@ -19,7 +19,7 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # Config lines that shrink the demo's Swin to a 64 px, one-block-per-stage model for tests.
 TINY_DEMO_MODEL = """model = dict(backbone=dict(img_size=64, arch=dict(_delete_=True, embed_dims=16,
              depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
-             stage_cfgs=dict(block_cfgs=dict(window_size=2))))"""
+             stage_cfgs=dict(_delete_=True, block_cfgs=dict(window_size=2))))"""
 
 
 # Config lines for tests that compare numbers: train in fp32 on every CPU. The configs' default

@@ -21,7 +21,7 @@ def load(name):
 def test_configs_are_found():
     names = {osp.relpath(p, osp.join(REPO_ROOT, 'configs')) for p in CONFIGS}
     assert {'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py', 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py',
-            'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py', 'pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py',
+            'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py', 'pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py',
             'pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py'} <= names
 
 

@@ -266,7 +266,7 @@ run_steps() {  # SMOKE
     local smoke=$1 cuda=$CUDA
     environment > "$LOGDIR/environment.txt" 2>&1 || true
 
-    local demo=configs/demo/simmim_swin-demo_1xb8-200iter_photos-192px.py
+    local demo=configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px.py
     local swin=configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py
     local vit=configs/pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py
     local pytest=("$PY" -m pytest -q -rs -p no:cacheprovider)

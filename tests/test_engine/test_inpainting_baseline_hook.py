@@ -11,13 +11,14 @@ from mmengine.dataset import default_collate
 from mmengine.runner import Runner
 
 from conftest import FP32, REPO_ROOT, TINY_DEMO_MODEL, make_images
+from simmim_mm.engine.hooks import InpaintingBaselineHook
 
 
 def tiny_run(tmp_path, hook: dict) -> Runner:
     make_images(tmp_path / 'images', count=4)
     config = tmp_path / 'baseline_tiny.py'
     config.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 {TINY_DEMO_MODEL}
 {FP32}
 train_pipeline = [
@@ -43,14 +44,15 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=100))
 
 
 def test_table_and_json_score_the_same_masks(tmp_path, capsys):
-    runner = tiny_run(tmp_path, dict(type='InpaintingBaselineHook', num_images=3, seed=5,
-                                     radius=3, batch_size=2))
-    hook = next(h for h in runner.hooks if type(h).__name__ == 'InpaintingBaselineHook')
+    runner = tiny_run(tmp_path, dict(type='InpaintingBaselineHook', num_images=3, draws=2,
+                                     seed=5, radius=3, batch_size=4))
+    hook = next(h for h in runner.hooks if isinstance(h, InpaintingBaselineHook))
 
     with open(osp.join(runner.work_dir, 'inpainting_baseline.json')) as f:
         results = json.load(f)
     assert results == hook.results
-    assert results['num_images'] == 3 and results['seed'] == 5 and results['radius'] == 3
+    assert (results['num_images'], results['draws']) == (3, 2)
+    assert results['seed'] == 5 and results['radius'] == 3
     scores = results['masked_l1']
     assert set(scores) == {'model', 'inpaint_telea', 'mean_colour'}
     assert all(np.isfinite(v) and v > 0 for v in scores.values())
@@ -65,6 +67,9 @@ def test_table_and_json_score_the_same_masks(tmp_path, capsys):
     # infill by hand in numpy, and the model's score as its own eval-mode SimMIM loss.
     model = runner.model
     samples = hook._samples(runner)
+    assert len(samples) == 6
+    # the second draw of an image is a fresh view and mask
+    assert not torch.equal(samples[0]['data_samples'].mask, samples[3]['data_samples'].mask)
     batch = default_collate(samples)
     model.eval()
     with torch.no_grad():
@@ -96,9 +101,14 @@ def test_a_dataset_config_fixes_images_and_masks(tmp_path):
     dataset = dict(type='CustomDataset', data_root=str(tmp_path / 'images'), with_label=False,
                    pipeline=pipeline)
     runner = tiny_run(tmp_path, dict(type='InpaintingBaselineHook', dataset=dataset, seed=1))
-    hook = next(h for h in runner.hooks if type(h).__name__ == 'InpaintingBaselineHook')
+    hook = next(h for h in runner.hooks if isinstance(h, InpaintingBaselineHook))
     first = hook.results
     assert first['num_images'] == 4
     hook.seed = 2
     hook.after_train(runner)
     assert hook.results['masked_l1'] == first['masked_l1']
+
+
+def test_draws_must_be_positive():
+    with pytest.raises(ValueError, match='draws'):
+        InpaintingBaselineHook(draws=0)

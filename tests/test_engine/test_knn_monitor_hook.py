@@ -33,7 +33,7 @@ def write_config(tmp_path, train_folder, bank, queries, by_epoch):
     sampler = "dict(type='DefaultSampler', shuffle=True)" if by_epoch else 'None'
     path = tmp_path / 'knn_tiny.py'
     path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 {TINY_DEMO_MODEL}
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -15,7 +15,7 @@ def test_pictures_compare_across_the_run(tmp_path):
     make_images(tmp_path / 'images', count=4)
     config = tmp_path / 'rec_tiny.py'
     config.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 {TINY_DEMO_MODEL}
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -79,7 +79,7 @@ def test_predict_scores_each_image_and_the_metric_averages_them():
 def write_config(tmp_path, train_folder, val_folder):
     path = tmp_path / 'demo_val_tiny.py'
     path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px_val.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px_val.py')!r}
 {TINY_DEMO_MODEL}
 train_pipeline = [
     dict(type='LoadImageFromFile'),

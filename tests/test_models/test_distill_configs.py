@@ -16,7 +16,7 @@ VIT_S = 'tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py'
 VIT_T = 'tinymim_vit-base-p16-to-vit-tiny-p16_32xb128-amp-300e_in1k-224px.py'
 SWIN_FD = 'fd_swin-base-w6-to-swin-tiny-w6_16xb128-amp-300e_in1k-192px.py'
 SWIN_REL = 'tinymim_swin-base-w6-to-swin-tiny-w6_32xb128-amp-300e_in1k-192px.py'
-DEMO = 'tinymim_swin-demo-to-swin-demo-small_1xb8-200iter_photos-192px.py'
+DEMO = 'tinymim_swin-demo-to-swin-demo-small_1xb8-200iter_photos-96px.py'
 FINETUNE = {
     VIT_S: 'vit-small-p16_tinymim-300e-pre_16xb128-coslr-100e_in1k-224px.py',
     VIT_T: 'vit-tiny-p16_tinymim-300e-pre_16xb128-coslr-100e_in1k-224px.py',
@@ -102,13 +102,13 @@ def test_real_size_distillation_then_finetuning_loads_the_student(name, heads, t
 def test_demo_pretraining_checkpoint_is_the_demo_teacher(tmp_path):
     """`make demo`'s checkpoint loads into the demo distillation's teacher."""
     demo = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'demo',
-                                    'simmim_swin-demo_1xb8-200iter_photos-192px.py'))
+                                    'simmim_swin-demo_1xb8-800iter_photos-96px.py'))
     pretrained = ROOT_MODELS.build(demo.model)
-    path = str(tmp_path / 'iter_200.pth')
+    path = str(tmp_path / 'iter_800.pth')
     torch.save({'state_dict': pretrained.state_dict()}, path)
     cfg = load(DEMO)
     assert cfg.model.teacher_checkpoint.endswith(
-        'simmim_swin-demo_1xb8-200iter_photos-192px/iter_200.pth')
+        'simmim_swin-demo_1xb8-800iter_photos-96px/iter_800.pth')
     cfg.model.teacher_checkpoint = path
     model = ROOT_MODELS.build(cfg.model)
     model.init_weights()

@@ -21,7 +21,7 @@ sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_checkpoint'))
 from checkpoint_helpers import build, randomize, to_official  # noqa: E402
 from loopback_server import LoopbackServer  # noqa: E402
 
-DEMO = 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py'
+DEMO = 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py'
 
 
 def run(command, cwd, **env):

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from conftest import REPO_ROOT, TINY_DEMO_MODEL
+from simmim_mm.checkpoint import load_checkpoint_file
 
 LR, BASE_BATCH, START_FACTOR, MIN_RATIO = 1e-3, 2048, 0.005, 0.05
 
@@ -18,7 +18,7 @@ LR, BASE_BATCH, START_FACTOR, MIN_RATIO = 1e-3, 2048, 0.005, 0.05
 def write_config(tmp_path, image_folder, max_iters):
     path = tmp_path / 'accumulate.py'
     path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 {TINY_DEMO_MODEL}
 train_dataloader = dict(
     batch_size=2, num_workers=0, persistent_workers=False,
@@ -73,7 +73,6 @@ def test_accumulation_steps(tmp_path, image_folder):
     assert sorted(lrs) == list(range(1, max_iters + 1))
     assert lrs[1] == pytest.approx(START_FACTOR * lr, rel=1e-5)  # the schedule runs on it
 
-    state = torch.load(osp.join(work_dir, f'iter_{max_iters}.pth'), map_location='cpu',
-                       weights_only=False)
+    state = load_checkpoint_file(osp.join(work_dir, f'iter_{max_iters}.pth'))
     optimizer_steps = {float(s['step']) for s in state['optimizer']['state'].values()}
     assert optimizer_steps == {max_iters / steps}

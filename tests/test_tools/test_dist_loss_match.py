@@ -54,7 +54,7 @@ def write_config(tmp_path, image_folder, batch_size, extra=''):
     (tmp_path / 'record_rank_losses.py').write_text(LOSS_RECORDER)
     path = tmp_path / f'cfg_{batch_size}_{len(extra)}.py'
     path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 custom_imports = dict(imports=['simmim_mm', 'record_rank_losses'], allow_failed_imports=False)
 {TINY_DEMO_MODEL}
 train_dataloader = dict(

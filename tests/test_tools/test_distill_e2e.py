@@ -45,9 +45,9 @@ def test_pretrain_distill_finetune(tmp_path):
 
     pretrain = tmp_path / 'pretrain'
     train(tmp_path / 'pretrain.py', f"""
-_base_ = {config_path('demo', 'simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {config_path('demo', 'simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 model = dict(backbone=dict(img_size=64, arch={TEACHER},
-                           stage_cfgs=dict(block_cfgs=dict(window_size=2))))
+                           stage_cfgs=dict(_delete_=True, block_cfgs=dict(window_size=2))))
 train_dataloader = {LOADER.format(root=str(images), mask=MASK)}
 {FP32}
 train_cfg = dict(max_iters=2)
@@ -59,12 +59,13 @@ custom_hooks = []
     distill = tmp_path / 'distill'
     output = train(tmp_path / 'distill.py', f"""
 _base_ = {config_path('distill',
-                      'tinymim_swin-demo-to-swin-demo-small_1xb8-200iter_photos-192px.py')!r}
+                      'tinymim_swin-demo-to-swin-demo-small_1xb8-200iter_photos-96px.py')!r}
 model = dict(
     teacher_checkpoint={teacher_checkpoint!r},
-    teacher=dict(img_size=64, arch={TEACHER}, stage_cfgs=dict(block_cfgs=dict(window_size=2))),
+    teacher=dict(img_size=64, arch={TEACHER},
+                 stage_cfgs=dict(_delete_=True, block_cfgs=dict(window_size=2))),
     backbone=dict(img_size=64, arch={STUDENT},
-                  stage_cfgs=dict(block_cfgs=dict(window_size=2))))
+                  stage_cfgs=dict(_delete_=True, block_cfgs=dict(window_size=2))))
 train_dataloader = {LOADER.format(root=str(images), mask='')}
 {FP32}
 train_cfg = dict(max_iters=2)

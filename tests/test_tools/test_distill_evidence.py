@@ -27,6 +27,19 @@ def test_two_fold_knn_by_hand():
     assert evidence.two_fold_knn(features, wrong, folds, k=1) == 50.0
 
 
+def test_linear_cka_by_hand():
+    # centred columns x = (-1, 0, 1), y = (-1, 0, 1) and (1, -2, 1): y^T x = (2, 0),
+    # x^T x = 2, y^T y = diag(2, 6): CKA = 4 / (2 * sqrt(4 + 36))
+    x = torch.tensor([[0.], [1.], [2.]])
+    y = torch.tensor([[-1., 1.], [0., -2.], [1., 1.]])
+    assert evidence.linear_cka(x, y) == pytest.approx(4 / (2 * 40 ** 0.5))
+    # invariant to a rotation and a scaling of either side
+    torch.manual_seed(0)
+    features = torch.randn(50, 4)
+    rotation, _ = torch.linalg.qr(torch.randn(4, 4))
+    assert evidence.linear_cka(features, 3 * features @ rotation) == pytest.approx(1.0)
+
+
 def test_to_bgr_tensor_matches_the_loader():
     """LoadImageFromFile hands the preprocessor BGR; a red RGB pixel is channel 2."""
     red = np.zeros((4, 4, 3), dtype=np.uint8)
@@ -38,7 +51,7 @@ def test_to_bgr_tensor_matches_the_loader():
 
 def test_student_arch_options_name_the_students_encoder():
     from mmengine.config import Config
-    cfg = Config.fromfile(evidence.DISTILL_CONFIG)
+    cfg = Config.fromfile(evidence.DISTILL_CONFIGS['relations'])
     options = evidence.student_arch_options(cfg)
     arch = cfg.model.backbone.arch
     assert options == [f'model.backbone.arch.embed_dims={arch.embed_dims}',

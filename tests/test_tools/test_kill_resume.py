@@ -43,7 +43,7 @@ def write_config(tmp_path, image_folder, max_iters, num_workers=0, interval=4, i
     resume point, deterministic settings."""
     path = tmp_path / f'cfg_{max_iters}_{num_workers}_{len(imports)}.py'
     path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 custom_imports = dict(imports=['simmim_mm', *{list(imports)!r}], allow_failed_imports=False)
 model = dict(backbone=dict(
     arch=dict(_delete_=True, embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 2, 4, 8]),

@@ -14,7 +14,7 @@ from simmim_mm.checkpoint import mmengine_checkpoint_classes
 def write_config(tmp_path, image_folder, max_iters):
     path = tmp_path / f'demo_{max_iters}.py'
     path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 train_dataloader = dict(
     batch_size=4, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='CustomDataset', data_root={image_folder!r},
@@ -66,10 +66,10 @@ def test_train_checkpoint_and_resume(tmp_path, image_folder):
     assert 'backbone.mask_token' in state['state_dict']
     assert 'neck.decoder.0.weight' in state['state_dict']
 
-    # the demo's reconstruction hook wrote its picture: 4 images x 4 panels of 192 px
+    # the demo's reconstruction hook wrote its picture: 4 images x 4 panels of 96 px
     from PIL import Image
     picture = Image.open(osp.join(work_dir, 'reconstruction.png'))
-    assert picture.size == (4 * 192, 4 * 192)
+    assert picture.size == (4 * 96, 4 * 96)
 
     # --resume picks up the latest checkpoint and continues from iteration 24
     result = train(write_config(tmp_path, image_folder, 30), work_dir, '--resume')

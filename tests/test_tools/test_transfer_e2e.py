@@ -42,7 +42,7 @@ def simmim_checkpoint(workdir):
     images = workdir / 'pretrain_images'
     make_images(images, count=4)
     config = write(workdir / 'pretrain.py', f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-200iter_photos-192px.py')!r}
+_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
 train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='CustomDataset', data_root={str(images)!r},
                  with_label=False, pipeline={{{{_base_.train_pipeline}}}}))

@@ -1,15 +1,22 @@
-"""Evidence that distillation learns, at the scale a CPU allows: a distilled student against the
-same student pretrained by SimMIM alone and a random-init one, on images none was trained on.
+"""Evidence that distillation learns, at the scale a CPU allows, and which target (TinyMIM's
+relations or FD's features) serves a Swin student better: distilled students against the same
+student pretrained by SimMIM alone and a random-init one, on images none was trained on.
 
-Four runs of tools/train.py, each in a subprocess with its work dir under --out-dir:
-  1. teacher: SimMIM on the 15 bundled photos (configs/demo, 200 iterations);
-  2. distilled: the demo distillation (TinyMIM relations, 200 iterations) from that teacher;
-  3. simmim: the distilled student's architecture pretrained by SimMIM alone, with the demo's
-     recipe and the same 200 iterations (the same images seen; wall times are reported);
-  then the students (and a random-init one, the floor) are compared on held-out images:
-  (a) the distillation target itself: TinyMIM's relation KL to the teacher (loss_qk +
-      loss_vv of the distiller's own loss) on the held-out images;
-  (b) kNN top-1 (simmim_mm.evaluation.knn, frozen pooled features) on two labelled sets
+Runs of tools/train.py, each in a subprocess with its work dir under --out-dir:
+  1. teacher: the demo pretraining (configs/demo, SimMIM on the 15 bundled photos, as
+     `make demo` runs it, without its picture hooks);
+  2. relations: the demo distillation from that teacher with TinyMIM's relations;
+  3. features: the same with FD's whitened features (the only difference);
+  4. simmim: the students' architecture pretrained by SimMIM alone, with the demo's recipe;
+  2-4 for --iters iterations each (default: the distillation configs' 200), their warm-up and
+  cosine scaled to fit. Then the students (and a random-init one, the floor) are compared on
+  held-out images at the configs' image size:
+  (a) relation KL to the teacher: TinyMIM's target (loss_qk + loss_vv of the relations
+      distiller's own loss);
+  (b) feature CKA to the teacher: linear CKA (Kornblith et al., 2019) between the student's
+      and the teacher's final-stage tokens, a neutral measure of FD's kind of match (no
+      projector to fit, invariant to rotation and scale);
+  (c) kNN top-1 (simmim_mm.evaluation.knn, frozen pooled features) on two labelled sets
       available offline, neither in the training photos:
       - faces: scikit-image's lfw_subset, 100 LFW faces and 100 non-faces (25 px grey,
         upscaled); bank and queries alternate by index, two folds (each half is bank once);
@@ -17,15 +24,10 @@ Four runs of tools/train.py, each in a subprocess with its work dir under --out-
         microaneurysms, page, text and matplotlib's grace_hopper), crops of the left half
         against crops of the right half, two folds.
 
-    python tools/analysis/distill_evidence.py --out-dir work_dirs/distill_evidence
-    # docs/distillation.md's run 1: 60 iterations each, SimMIM alone also for 100
-    python tools/analysis/distill_evidence.py --out-dir work_dirs/distill_evidence \
-        --iters 60 --simmim-iters 100
+    python tools/analysis/distill_evidence.py --out-dir work_dirs/distill_evidence --iters 800
 
 Prints a Markdown table and writes --out-dir/evidence.json. A finished run (its last
-checkpoint present, same command) is reused unless --retrain. On a 2-core CPU the default
-(200 iterations each) took 16 minutes with the CPU partly shared; idle, an iteration took
-0.31 s (teacher) and 0.16 s (SimMIM student), and about 0.27 s (distillation, fp32).
+checkpoint present, same command) is reused unless --retrain.
 """
 import argparse
 import glob
@@ -45,9 +47,11 @@ from torch import Tensor, nn
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEACHER_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo',
-                          'simmim_swin-demo_1xb8-200iter_photos-192px.py')
-DISTILL_CONFIG = osp.join(REPO_ROOT, 'configs', 'distill',
-                          'tinymim_swin-demo-to-swin-demo-small_1xb8-200iter_photos-192px.py')
+                          'simmim_swin-demo_1xb8-800iter_photos-96px.py')
+DISTILL_CONFIGS = {
+    target: osp.join(REPO_ROOT, 'configs', 'distill',
+                     f'{prefix}_swin-demo-to-swin-demo-small_1xb8-200iter_photos-96px.py')
+    for target, prefix in (('relations', 'tinymim'), ('features', 'fd'))}
 # held-out images for the crop probe: installed with scikit-image / matplotlib, not in
 # BundledPhotos (simmim_mm/datasets/bundled_photos.py)
 SKIMAGE_HELD_OUT = ('cell.png', 'clock_motion.png', 'microaneurysms.png', 'page.png',
@@ -62,15 +66,21 @@ def parse_args(argv=None):
     parser.add_argument('--retrain', action='store_true',
                         help='train again even where a run has finished')
     parser.add_argument('--iters', type=int,
-                        help='iterations of every run, the configs\' schedules scaled to them '
-                        '(default: the configs\' 200)')
+                        help='iterations of each student run, the configs\' schedules scaled '
+                        'to them (default: the distillation configs\' 200)')
+    parser.add_argument('--teacher-iters', type=int,
+                        help='iterations of the teacher (default: the demo config\'s)')
     parser.add_argument('--simmim-iters', type=int,
                         help='also pretrain the student by SimMIM alone for this many '
                         'iterations (e.g. as many as fit in the distillation\'s wall time)')
     parser.add_argument('--k', type=int, default=10, help='kNN neighbours (default 10)')
-    parser.add_argument('--crops', type=int, default=8,
-                        help='crops per half of each held-out image (default 8)')
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--crops', type=int, default=32,
+                        help='crops per half of each held-out image (default 32)')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the crops and of the random-init student')
+    parser.add_argument('--student-seed', type=int,
+                        help='training seed of the students (default: the configs\' 0); '
+                        'their work dirs get a _seedN suffix, the teacher is shared')
     return parser.parse_args(argv)
 
 
@@ -223,6 +233,26 @@ def relation_kl(distiller: nn.Module, images: Tensor) -> float:
     return total / len(images)
 
 
+def linear_cka(x: Tensor, y: Tensor) -> float:
+    """Linear CKA between two sets of features of the same n samples, (n, d1) and (n, d2):
+    ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F) on centred columns; 1 when one is a rotation
+    and scaling of the other, near 0 for unrelated features."""
+    x = x.double() - x.double().mean(0)
+    y = y.double() - y.double().mean(0)
+    return ((y.T @ x).norm() ** 2 / ((x.T @ x).norm() * (y.T @ y).norm())).item()
+
+
+@torch.no_grad()
+def final_tokens(model: nn.Module, images: Tensor) -> Tensor:
+    """The encoder's final-stage map of every image as rows of tokens (n * h * w, c)."""
+    tokens = []
+    for batch in batches(images):
+        data = model.data_preprocessor(batch, training=False)
+        final = model.extract_feat(data['inputs'])[-1].float()
+        tokens.append(final.flatten(2).transpose(1, 2).flatten(0, 1))
+    return torch.cat(tokens)
+
+
 def knn_score(model: nn.Module, images: Tensor, labels: Tensor, folds: Tensor, k: int) -> float:
     from simmim_mm.evaluation.knn import embed_dataset
     features, _ = embed_dataset(model, batches(images, labels))
@@ -233,7 +263,7 @@ def build_distiller(teacher_checkpoint: str, seed: int) -> nn.Module:
     """The demo distiller with the teacher loaded and a SimMIM-initialised (random) student."""
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
-    cfg = Config.fromfile(DISTILL_CONFIG)
+    cfg = Config.fromfile(DISTILL_CONFIGS['relations'])
     torch.manual_seed(seed)
     with DefaultScope.overwrite_default_scope('simmim_mm'):
         from simmim_mm.registry import MODELS
@@ -246,36 +276,45 @@ def build_distiller(teacher_checkpoint: str, seed: int) -> nn.Module:
 
 def load_student(distiller: nn.Module, checkpoint: str) -> None:
     """A checkpoint's ``backbone.*`` (distilled or SimMIM: the same encoder) into the student."""
-    state = torch.load(checkpoint, map_location='cpu', weights_only=False)['state_dict']
+    from simmim_mm.checkpoint import load_checkpoint_file
+    state = load_checkpoint_file(checkpoint)['state_dict']
     backbone = {key[len('backbone.'):]: value for key, value in state.items()
                 if key.startswith('backbone.')}
     distiller.backbone.load_state_dict(backbone, strict=True)
 
 
-def evaluate(distiller: nn.Module, sets: Dict[str, tuple], k: int, kl: bool = True) -> dict:
+def evaluate(model: nn.Module, sets: Dict[str, tuple], k: int,
+             teacher_tokens: Optional[Dict[str, Tensor]] = None) -> dict:
+    """kNN on every set; with the teacher's tokens, also the relation KL (``model`` is the
+    relations distiller, its student loaded) and the feature CKA to the teacher."""
     row = {}
     for name, (images, labels, folds) in sets.items():
-        if kl:
-            row[f'relation_kl_{name}'] = relation_kl(distiller, images)
-        row[f'knn_{name}'] = knn_score(distiller, images, labels, folds, k)
+        if teacher_tokens is not None:
+            row[f'relation_kl_{name}'] = relation_kl(model, images)
+            row[f'feature_cka_{name}'] = linear_cka(final_tokens(model, images),
+                                                    teacher_tokens[name])
+        row[f'knn_{name}'] = knn_score(model, images, labels, folds, k)
     return row
 
 
 # ---- report --------------------------------------------------------------------------------
 
+COLUMNS = (('relation_kl_faces', 'relation KL, faces', '.3f'),
+           ('relation_kl_crops', 'relation KL, crops', '.3f'),
+           ('feature_cka_faces', 'feature CKA, faces', '.3f'),
+           ('feature_cka_crops', 'feature CKA, crops', '.3f'),
+           ('knn_faces', 'kNN faces %', '.1f'), ('knn_crops', 'kNN crops %', '.1f'))
+
+
 def markdown(rows: Dict[str, dict], runs: Dict[str, dict]) -> str:
-    lines = ['| model | train iters | train wall s | relation KL, faces | relation KL, crops '
-             '| kNN faces % | kNN crops % |', '|---|---|---|---|---|---|---|']
+    lines = ['| model | train iters | train wall s | '
+             + ' | '.join(title for _, title, _ in COLUMNS) + ' |',
+             '|---' * (3 + len(COLUMNS)) + '|']
     for name, row in rows.items():
         run = runs.get(name, {})
-
-        def cell(key, fmt):
-            return format(row[key], fmt) if key in row else '-'
-        lines.append(
-            f"| {name} | {run.get('iters', '-')} | "
-            f"{format(run['wall_s'], '.0f') if 'wall_s' in run else '-'} | "
-            f"{cell('relation_kl_faces', '.4f')} | {cell('relation_kl_crops', '.4f')} | "
-            f"{cell('knn_faces', '.1f')} | {cell('knn_crops', '.1f')} |")
+        wall = format(run['wall_s'], '.0f') if 'wall_s' in run else '-'
+        cells = [format(row[key], fmt) if key in row else '-' for key, _, fmt in COLUMNS]
+        lines.append(f"| {name} | {run.get('iters', '-')} | {wall} | {' | '.join(cells)} |")
     return '\n'.join(lines)
 
 
@@ -285,47 +324,54 @@ def main(argv=None):
     import simmim_mm  # noqa: F401  registers simmim_mm
     out_dir = osp.abspath(args.out_dir)
     os.makedirs(out_dir, exist_ok=True)
-    distill_cfg = Config.fromfile(DISTILL_CONFIG)
+    teacher_cfg = Config.fromfile(TEACHER_CONFIG)
+    distill_cfg = Config.fromfile(DISTILL_CONFIGS['relations'])
     iters = args.iters or distill_cfg.train_cfg.max_iters
-    pretrain = ['custom_hooks=[]'] + (  # no reconstruction images: the wall times are training
-        schedule_options(Config.fromfile(TEACHER_CONFIG), iters) if args.iters else [])
-    distill = schedule_options(distill_cfg, iters) if args.iters else []
-    runs = {}
-    runs['teacher'] = train(TEACHER_CONFIG, osp.join(out_dir, 'teacher'), pretrain, args.retrain)
-    runs['distilled'] = train(DISTILL_CONFIG, osp.join(out_dir, 'distilled'), distill + [
-        f"model.teacher_checkpoint={runs['teacher']['checkpoint']}"], args.retrain)
-    runs['simmim'] = train(TEACHER_CONFIG, osp.join(out_dir, 'simmim'),
-                           pretrain + student_arch_options(distill_cfg), args.retrain)
-    for run in runs.values():
-        run['iters'] = iters
-    students = ['simmim', 'distilled']
+    teacher_iters = args.teacher_iters or teacher_cfg.train_cfg.max_iters
+    no_pictures = ['custom_hooks=[]']  # the wall times are training's
+
+    runs = {'teacher': train(TEACHER_CONFIG, osp.join(out_dir, 'teacher'),
+                             no_pictures + schedule_options(teacher_cfg, teacher_iters),
+                             args.retrain)}
+    runs['teacher']['iters'] = teacher_iters
+    teacher_checkpoint = f"model.teacher_checkpoint={runs['teacher']['checkpoint']}"
+    seeded, suffix = [], ''
+    if args.student_seed is not None:
+        seeded, suffix = [f'randomness.seed={args.student_seed}'], f'_seed{args.student_seed}'
+    for target, config in DISTILL_CONFIGS.items():
+        runs[target] = train(config, osp.join(out_dir, target + suffix), schedule_options(
+            Config.fromfile(config), iters) + [teacher_checkpoint] + seeded, args.retrain)
+        runs[target]['iters'] = iters
+    simmim_iters = {'simmim': iters}
     if args.simmim_iters:
-        name = f'simmim, {args.simmim_iters} iters'
-        runs[name] = train(TEACHER_CONFIG, osp.join(out_dir, f'simmim_{args.simmim_iters}'),
-                           ['custom_hooks=[]'] + schedule_options(
-                               Config.fromfile(TEACHER_CONFIG), args.simmim_iters)
-                           + student_arch_options(distill_cfg), args.retrain)
-        runs[name]['iters'] = args.simmim_iters
-        students.insert(1, name)
+        simmim_iters[f'simmim, {args.simmim_iters} iters'] = args.simmim_iters
+    for name, count in simmim_iters.items():
+        runs[name] = train(TEACHER_CONFIG, osp.join(out_dir, f'simmim_{count}{suffix}'),
+                           no_pictures + schedule_options(teacher_cfg, count)
+                           + student_arch_options(distill_cfg) + seeded, args.retrain)
+        runs[name]['iters'] = count
 
     from mmengine.logging import MMLogger
     MMLogger.get_current_instance().setLevel('WARNING')  # not every weight's init, please
-    sets = dict(faces=faces(192), crops=photo_crops(192, args.crops, args.seed))
+    size = distill_cfg.model.backbone.img_size
+    sets = dict(faces=faces(size), crops=photo_crops(size, args.crops, args.seed))
     distiller = build_distiller(runs['teacher']['checkpoint'], args.seed)
-    rows = {'random init': evaluate(distiller, sets, args.k)}
-    for name in students:
-        load_student(distiller, runs[name]['checkpoint'])
-        rows[name] = evaluate(distiller, sets, args.k)
     teacher_view = EncoderView(distiller.teacher, distiller.data_preprocessor)
-    rows['teacher'] = evaluate(teacher_view, sets, args.k, kl=False)
+    teacher_tokens = {name: final_tokens(teacher_view, images)
+                      for name, (images, _, _) in sets.items()}
+    rows = {'random init': evaluate(distiller, sets, args.k, teacher_tokens)}
+    for name in [*simmim_iters, *DISTILL_CONFIGS]:
+        load_student(distiller, runs[name]['checkpoint'])
+        rows[name] = evaluate(distiller, sets, args.k, teacher_tokens)
+    rows['teacher'] = evaluate(teacher_view, sets, args.k)
 
     print(markdown(rows, runs))
     report = dict(runs=runs, results=rows, k=args.k, crops_per_half=args.crops,
-                  seed=args.seed, command=' '.join(['python'] + sys.argv),
+                  seed=args.seed, student_seed=args.student_seed, image_size=size, command=' '.join(['python'] + sys.argv),
                   sets=dict(faces=f'skimage lfw_subset, {len(sets["faces"][1])} images',
                             crops=f'{len(sets["crops"][1])} crops of '
                             f'{", ".join(SKIMAGE_HELD_OUT + MATPLOTLIB_HELD_OUT)}'))
-    with open(osp.join(out_dir, 'evidence.json'), 'w') as file:
+    with open(osp.join(out_dir, f'evidence{suffix}.json'), 'w') as file:
         json.dump(report, file, indent=1)
     return report
 

@@ -24,11 +24,13 @@ class InpaintingBaselineHook(Hook):
 
     The images are ``dataset`` (a dataset config or object whose pipeline ends in
     ``PackInputs`` with a mask, e.g. ``SeededSimMIMMaskGenerator``), or by default the
-    training dataset drawn once through its pipeline under the fixed numpy ``seed``, as
+    training dataset drawn through its pipeline under the fixed numpy ``seed``, as
     :class:`ReconstructionHook` draws its pictures (the same first images and masks for the
-    same seed). ``num_images`` limits them (default: all). The model runs in eval mode, fp32,
-    without gradients. The table goes to the log and to ``<work_dir>/inpainting_baseline.json``.
-    Runs on rank 0 only.
+    same seed). ``num_images`` limits them (default: all). Each is drawn ``draws`` times, a
+    fresh view and mask each time, since a few images under one mask each make a noisy
+    comparison (a ``dataset`` with seeded masks repeats itself: keep 1 there). The model runs
+    in eval mode, fp32, without gradients. The table goes to the log and to
+    ``<work_dir>/inpainting_baseline.json``. Runs on rank 0 only.
     """
 
     priority = 'LOW'
@@ -38,9 +40,12 @@ class InpaintingBaselineHook(Hook):
             ('mean_colour', 'mean colour of the visible pixels'))
 
     def __init__(self, dataset: Optional[dict] = None, num_images: Optional[int] = None,
-                 seed: int = 0, radius: float = 5, batch_size: int = 16):
+                 draws: int = 1, seed: int = 0, radius: float = 5, batch_size: int = 16):
+        if draws < 1:
+            raise ValueError(f'InpaintingBaselineHook: draws must be >= 1, got {draws}')
         self.dataset = dataset
         self.num_images = num_images
+        self.draws = draws
         self.seed = seed
         self.radius = radius
         self.batch_size = batch_size
@@ -59,7 +64,7 @@ class InpaintingBaselineHook(Hook):
         state = np.random.get_state()
         np.random.seed(self.seed)
         try:
-            return [dataset[i] for i in range(count)]
+            return [dataset[i] for _ in range(self.draws) for i in range(count)]
         finally:
             np.random.set_state(state)
 
@@ -95,8 +100,9 @@ class InpaintingBaselineHook(Hook):
         return {key: error / masked_pixels for key, error in errors.items()}
 
     def table(self) -> str:
-        lines = [f'Masked-pixel L1 (normalized) on {self.results["num_images"]} images, '
-                 'the same masks for each:']
+        lines = ['Masked-pixel L1, normalized (lower is better), on '
+                 f'{self.results["num_images"]} images x {self.results["draws"]} draws, the '
+                 'same views and masks for each row:']
         for key, label in self.ROWS:
             lines.append(f'  {label.format(radius=self.radius):<40} '
                          f'{self.results["masked_l1"][key]:.3f}')
@@ -107,7 +113,8 @@ class InpaintingBaselineHook(Hook):
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         samples = self._samples(runner)
-        self.results = dict(num_images=len(samples), seed=self.seed, radius=self.radius,
+        self.results = dict(num_images=len(samples) // self.draws, draws=self.draws,
+                            seed=self.seed, radius=self.radius,
                             masked_l1=self.evaluate(model, samples))
         runner.logger.info(self.table())
         mkdir_or_exist(runner.work_dir)

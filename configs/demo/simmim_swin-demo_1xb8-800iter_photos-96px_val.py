@@ -1,24 +1,24 @@
-"""The demo with validation: trains on 12 of the 15 bundled photos and every 50 iterations
+"""The demo with validation: trains on 12 of the 15 bundled photos and every 200 iterations
 computes the reconstruction loss of the other 3 under fixed masks. The loss is logged as
 ``reconstruction/error`` and picks the best checkpoint (best_reconstruction_error_iter_*.pth):
 validation loss tracks fine-tuning accuracy (the SimMIM data-scaling study).
 
-    python tools/train.py configs/demo/simmim_swin-demo_1xb8-200iter_photos-192px_val.py
+    python tools/train.py configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px_val.py
 
 For your own data, point val_dataloader.dataset at a folder of held-out images.
 """
-_base_ = 'simmim_swin-demo_1xb8-200iter_photos-192px.py'
+_base_ = 'simmim_swin-demo_1xb8-800iter_photos-96px.py'
 
 train_dataloader = dict(dataset=dict(indices=12))  # the first 12 photos
 
 # Deterministic view and masks: the same pixels are scored at every validation, in every run.
-# The mask geometry is the training pipeline's (configs/_base_/datasets/imagenet_simmim_192.py).
+# The mask geometry is the demo's training pipeline's.
 val_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=192, edge='short', backend='pillow',
+    dict(type='ResizeEdge', scale=96, edge='short', backend='pillow',
          interpolation='bilinear'),
-    dict(type='CenterCrop', crop_size=192),
-    dict(type='SeededSimMIMMaskGenerator', seed=0, input_size=192, mask_patch_size=32,
+    dict(type='CenterCrop', crop_size=96),
+    dict(type='SeededSimMIMMaskGenerator', seed=0, input_size=96, mask_patch_size=16,
          model_patch_size=4, mask_ratio=0.6),
     dict(type='PackInputs'),
 ]
@@ -30,7 +30,7 @@ val_dataloader = dict(
     dataset=dict(type='BundledPhotos', indices=[12, 13, 14], pipeline=val_pipeline))
 val_evaluator = dict(type='ReconstructionLossMetric')
 val_cfg = dict(type='ValLoop')
-train_cfg = dict(val_interval=50)
+train_cfg = dict(val_interval=200)
 
 default_hooks = dict(
     logger=dict(log_metric_by_epoch=False),  # val metrics at their iteration, not epoch 0
