@@ -106,13 +106,50 @@ def finish(process, expect=0):
     return output
 
 
+def job_processes(root: int) -> list:
+    """``root`` and every process descending from it, read from /proc: torchrun starts each
+    rank in a session of its own, out of reach of a signal to the launcher's group."""
+    children = {}
+    for entry in os.listdir('/proc'):
+        if entry.isdigit():
+            try:
+                with open(f'/proc/{entry}/stat') as file:
+                    parent = int(file.read().rsplit(')', 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue  # gone meanwhile
+            children.setdefault(parent, []).append(int(entry))
+    found, stack = [], [root]
+    while stack:
+        found.append(stack.pop())
+        stack.extend(children.get(found[-1], []))
+    return found
+
+
 def pause_then_signal(process, work_dir, signum):
+    """At the pause, ``signum`` to every process of the job, as Slurm signals a job's cgroup
+    (a SIGKILL to the launcher's group alone left the ranks running)."""
     deadline = time.monotonic() + 300
     while not osp.exists(osp.join(work_dir, 'paused')):
         assert process.poll() is None, process.communicate()[0][-4000:]
         assert time.monotonic() < deadline, 'the run never reached the pause'
         time.sleep(0.1)
-    os.killpg(process.pid, signum)
+    processes = job_processes(process.pid)
+    # at least a process and its two dataloader workers, or bash, torchrun and two ranks
+    assert len(processes) >= 3, processes
+    for pid in processes:
+        try:
+            os.kill(pid, signum)
+        except ProcessLookupError:
+            pass
+    return processes
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f'/proc/{pid}/stat') as file:
+            return file.read().rsplit(')', 1)[1].split()[0] != 'Z'  # a zombie is dead
+    except OSError:
+        return False
 
 
 def iterations(work_dir, rank=0):
@@ -141,8 +178,12 @@ def test_sigkill_mid_epoch_two_processes_resume_exactly(tmp_path, twelve_images)
     # resume points at iterations 4 and 8; the job is killed (every process, no warning)
     # after iteration 9, in the second epoch
     process = launch(config, killed, 2, tmp_path, PAUSE_ITER='9')
-    pause_then_signal(process, killed, signal.SIGKILL)
+    job = pause_then_signal(process, killed, signal.SIGKILL)
     process.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in job) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in job if alive(pid)]  # no rank left behind to train on
     resume_point = osp.join(killed, 'resume_point.pth')
     meta = checkpoint_meta(resume_point)
     assert (meta['epoch'], meta['iter']) == (1, 8)  # 2 batches into the second epoch
