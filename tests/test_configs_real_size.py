@@ -63,7 +63,7 @@ def pretraining_config(path):
         found = glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', f'{method}_*-to-{student}*'))
         assert len(found) == 1, (name, found)
         return relpath(found[0])
-    if name.startswith('vit-'):
+    if re.search(r'(^|[_-])vit-', name):  # vit-base-p16_..., upernet_simmim-vit-base-p16_...
         return VIT_B_PRETRAIN
     return SWIN_L_PRETRAIN if name.startswith('swin-large') else SWIN_B_PRETRAIN
 
@@ -187,6 +187,8 @@ def tiny_data(cfg, kind, root):
         shrink(dataset.pipeline, 0.5, 1)
         preprocessor = cfg.model.data_preprocessor
         preprocessor.size = tuple(s // 2 for s in preprocessor.size)
+        if 'img_size' in cfg.model.backbone:  # ViT: its relative position tables follow
+            cfg.model.backbone.img_size //= 2
 
 
 class WindowRecorder:
