@@ -177,17 +177,28 @@ def tiny_data(cfg, kind, root):
     elif kind == 'classification':
         dataset.data_root = imagenet_folder(root)
     elif kind == 'mmdet':
+        if dataset.type == 'RepeatDataset':
+            dataset = dataset.dataset
         dataset.data_root = coco_folder(root)
-        # 800 x 1333 (3x: 480-800 short side) -> 320 x 533 (256-320): maps of 8 to 25 tokens
-        # at the last stage, as at the real sizes (15 to 25): padded, never smaller than 7
-        shrink(dataset.pipeline, 0.4, 256)
+        backbone = cfg.model.backbone
+        if backbone.type.endswith('ViT'):
+            # ViT, at one fixed size (its position bias): 1024 -> 512, padded to it
+            shrink(dataset.pipeline, 0.5, 1)
+            for augment in cfg.model.data_preprocessor.batch_augments:
+                augment.size = tuple(s // 2 for s in augment.size)
+            backbone.img_size //= 2
+        else:
+            # 800 x 1333 (3x: 480-800 short side) -> 320 x 533 (256-320): maps of 8 to 25
+            # tokens at the last stage, as at the real sizes (15 to 25): padded, never
+            # smaller than 7
+            shrink(dataset.pipeline, 0.4, 256)
     elif kind == 'mmseg':
         dataset.data_root = ade_folder(root)
         # 512 crops padded to 512 -> 256 crops padded to 256: stage maps 64, 32, 16, 8
         shrink(dataset.pipeline, 0.5, 1)
         preprocessor = cfg.model.data_preprocessor
         preprocessor.size = tuple(s // 2 for s in preprocessor.size)
-        if 'img_size' in cfg.model.backbone:  # ViT: its relative position tables follow
+        if cfg.model.backbone.type.endswith('ViT'):  # its relative position tables follow
             cfg.model.backbone.img_size //= 2
 
 
