@@ -9,11 +9,12 @@ config) where mmdet's package allows it: 1024 x 1024 inputs with scale jitter 0.
 epochs at a total batch of 64, AdamW lr 1e-4 with weight decay 0.1, layer decay 0.7, drop path
 0.1, LayerNorm in the pyramid and the heads (4 conv + 1 fc box head, 2-conv RPN). Two
 differences, both because ViTDet's modules live outside mmdet's package:
-- the pyramid is built from blocks 4, 6, 8 and 12 rescaled x4, x2, x1, x0.5 (mmseg's
-  Feature2Pyramid, as the ViT segmentation config) then an FPN, as BEiT and MAE's first
-  detection code did, instead of ViTDet's pyramid from the last block alone;
-- every block attends globally (ViTDet's variant with the most memory and its best box AP);
-  ViTDet uses 14 x 14 windows in 8 of the 12 blocks.
+- the pyramid is built from four blocks (4, 6, 8 and 12, rescaled x4, x2, x1, x0.5 by mmseg's
+  Feature2Pyramid, as in the ViT segmentation config) then an FPN, in the manner of the ViT
+  detection benchmark that preceded ViTDet (Li et al., 2021), instead of ViTDet's pyramid
+  from the last block alone;
+- every block attends globally, which takes more memory; ViTDet uses 14 x 14 windows in 8 of
+  the 12 blocks.
 The backbone is the one SimMIM pretrains and fine-tunes: relative position bias (the shared
 pretraining table copied into every block and resized from 14 x 14 to 64 x 64 patches), layer
 scale; the pretraining's final norm is not used. Inputs are padded to 1024 x 1024 in training
