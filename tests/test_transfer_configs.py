@@ -2,6 +2,7 @@
 and starts from the SimMIM encoder: backbone tensors equal the checkpoint's after init."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -19,7 +20,7 @@ TRANSFER = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')) 
 
 def pretraining_config(transfer_config):
     name = osp.basename(transfer_config)
-    if name.startswith('vit-b'):
+    if re.search(r'(^|[_-])vit-', name):  # vit-base-p16_..., upernet_simmim-vit-base-p16_...
         return 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
     return 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py' if name.startswith('swin-l') else 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
 
