@@ -1,5 +1,6 @@
 import os
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -15,6 +16,20 @@ import simmim_mm  # noqa: F401
 HAS_CUDA = torch.cuda.is_available()
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+
+def pretraining_config_of(transfer_config: str) -> str:
+    """The pretraining config (relative to configs/) whose checkpoint a fine-tuning, detection
+    or segmentation config starts from, read off its name: ``vit-base-p16_...``,
+    ``upernet_simmim-vit-base-p16_...``, ``swin-large-...``, else Swin-B."""
+    name = osp.basename(transfer_config)
+    if re.search(r'(^|[_-])vit-', name):
+        return 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
+    if name.startswith('swin-large'):
+        return 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py'
+    return 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
+
 
 # Config lines that shrink the demo's Swin to a 64 px, one-block-per-stage model for tests.
 TINY_DEMO_MODEL = """model = dict(backbone=dict(img_size=64, arch=dict(_delete_=True, embed_dims=16,

@@ -28,17 +28,13 @@ from mmengine.runner import Runner
 from mmpretrain.models.utils.attention import ShiftWindowMSA
 from PIL import Image
 
-from conftest import REPO_ROOT, make_images
+from conftest import REPO_ROOT, make_images, pretraining_config_of
 from simmim_mm.engine import AtomicCheckpointRunner
 from simmim_mm.models.utils import resize_relative_position_bias_table
 from simmim_mm.registry import MODELS
 
 CONFIGS = sorted(p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
                                       recursive=True) if '_base_' not in p)
-
-SWIN_B_PRETRAIN = 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
-SWIN_L_PRETRAIN = 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py'
-VIT_B_PRETRAIN = 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
 
 
 def relpath(path):
@@ -63,9 +59,7 @@ def pretraining_config(path):
         found = glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', f'{method}_*-to-{student}*'))
         assert len(found) == 1, (name, found)
         return relpath(found[0])
-    if re.search(r'(^|[_-])vit-', name):  # vit-base-p16_..., upernet_simmim-vit-base-p16_...
-        return VIT_B_PRETRAIN
-    return SWIN_L_PRETRAIN if name.startswith('swin-large') else SWIN_B_PRETRAIN
+    return pretraining_config_of(name)
 
 
 @pytest.fixture(scope='module')

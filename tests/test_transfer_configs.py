@@ -2,7 +2,6 @@
 and starts from the SimMIM encoder: backbone tensors equal the checkpoint's after init."""
 import glob
 import os.path as osp
-import re
 
 import pytest
 import torch
@@ -11,22 +10,15 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.optim import build_optim_wrapper
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, pretraining_config_of
 from simmim_mm.registry import MODELS
 
 TRANSFER = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')) +
                   glob.glob(osp.join(REPO_ROOT, 'configs', 'downstream', '*', '*.py')))
 
 
-def pretraining_config(transfer_config):
-    name = osp.basename(transfer_config)
-    if re.search(r'(^|[_-])vit-', name):  # vit-base-p16_..., upernet_simmim-vit-base-p16_...
-        return 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
-    return 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py' if name.startswith('swin-l') else 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
-
-
 def pretraining_checkpoint(tmp_path, transfer_config):
-    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', pretraining_config(transfer_config)))
+    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', pretraining_config_of(transfer_config)))
     model = MODELS.build(cfg.model)
     path = str(tmp_path / 'simmim.pth')
     torch.save({'state_dict': model.state_dict()}, path)
