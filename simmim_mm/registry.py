@@ -1,6 +1,8 @@
-"""simmim_mm's registries: a child of each of mmpretrain's, so that configs in the ``simmim_mm``
-scope find our components first and every mmpretrain / mmengine component (Swin, datasets,
-transforms, hooks, optimizers, visualizers) through the parent."""
+"""simmim_mm's registries: a child of each of mmpretrain's (the runners': of MMEngine's, below),
+so that configs in the ``simmim_mm`` scope find our components first and every mmpretrain /
+mmengine component (Swin, datasets, transforms, hooks, optimizers, visualizers) through the
+parent."""
+from mmengine import registry as mmengine_registry
 from mmengine.registry import Registry
 from mmpretrain import registry as mmpretrain_registry
 
@@ -12,7 +14,10 @@ def _child(parent: Registry, locations=()) -> Registry:
                     locations=list(locations) + list(parent._locations))
 
 
-RUNNERS = _child(mmpretrain_registry.RUNNERS)
+# A child of MMEngine's root, not of mmpretrain's (which holds no runner): the root resolves
+# a scoped name only among its own children, and mmpretrain's own tools/train.py builds
+# `runner_type='simmim_mm.AtomicCheckpointRunner'` from the root, with no default scope yet.
+RUNNERS = _child(mmengine_registry.RUNNERS, ['simmim_mm.engine'])
 RUNNER_CONSTRUCTORS = _child(mmpretrain_registry.RUNNER_CONSTRUCTORS)
 LOOPS = _child(mmpretrain_registry.LOOPS, ['simmim_mm.engine'])
 HOOKS = _child(mmpretrain_registry.HOOKS, ['simmim_mm.engine'])

@@ -1,6 +1,9 @@
+import gc
+import glob
 import os
 import os.path as osp
 import re
+import sys
 
 import numpy as np
 import pytest
@@ -22,13 +25,57 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 def pretraining_config_of(transfer_config: str) -> str:
     """The pretraining config (relative to configs/) whose checkpoint a fine-tuning, detection
     or segmentation config starts from, read off its name: ``vit-base-p16_...``,
-    ``upernet_simmim-vit-base-p16_...``, ``swin-large-...``, else Swin-B."""
+    ``upernet_simmim-vit-base-p16_...``, ``swin-large-...``, else Swin-B; for a student's
+    transfer in configs/distill/ (``..._vit-small-p16_tinymim-300e-pre_...``), the
+    distillation config of that method and student (``tinymim_...-to-vit-small-p16_...``)."""
     name = osp.basename(transfer_config)
+    if osp.basename(osp.dirname(transfer_config)) == 'distill':
+        student, method = re.search(
+            r'((?:vit|swin)-[a-z]+(?:-p\d+)?)(?:-w\d+)?_([a-z]+)-\d+e-pre', name).groups()
+        found = glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', f'{method}_*-to-{student}*'))
+        assert len(found) == 1, (name, found)
+        return osp.relpath(found[0], osp.join(REPO_ROOT, 'configs'))
     if re.search(r'(^|[_-])vit-', name):
         return 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
     if name.startswith('swin-large'):
         return 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py'
     return 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
+
+
+def save_backbone_checkpoint(config: str, path: str, part: str = 'backbone') -> dict:
+    """Save the backbone of the model that ``config`` (relative to configs/) builds as a
+    SimMIM pretraining checkpoint (``state_dict`` of ``backbone.*``): a distillation's
+    student, or with ``part='teacher'`` its teacher. Relative position tables are random, so
+    that resizing them shows. Returns the saved state without the prefix."""
+    from mmengine.config import Config
+
+    from simmim_mm.registry import MODELS
+    model = MODELS.build(Config.fromfile(osp.join(REPO_ROOT, 'configs', config)).model)
+    if part == 'teacher':
+        model = torch.nn.ModuleDict(dict(backbone=model.teacher))
+    gen = torch.Generator().manual_seed(0)
+    state = {}
+    for key, value in model.state_dict().items():
+        if not key.startswith('backbone.'):
+            continue
+        if key.endswith('relative_position_bias_table'):
+            value = torch.randn(value.shape, generator=gen) * 0.02
+        state[key[len('backbone.'):]] = value
+    torch.save({'state_dict': {'backbone.' + k: v for k, v in state.items()}}, path)
+    del model
+    gc.collect()
+    return state
+
+
+def transformers_5_python():
+    """An interpreter that sees transformers >= 5: this one where it does, else that of
+    .venv/transformers-5, the environment that make setup adds beside .venv (.venv's packages
+    plus transformers 5; tools/setup_env.sh); None where neither is there."""
+    from simmim_mm.transformers_compat import transformers_version
+    if (transformers_version() or (0, )) >= (5, ):
+        return sys.executable
+    python = osp.join(sys.prefix, 'transformers-5', 'bin', 'python')
+    return python if osp.isfile(python) else None
 
 
 # Config lines that shrink the demo's Swin to a 64 px, one-block-per-stage model for tests.

@@ -25,6 +25,21 @@ def test_configs_are_found():
             'pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py'} <= names
 
 
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO_ROOT))
+def test_custom_imports_start_with_simmim_mm(path):
+    """mmdet's and mmseg's own tools import a config's custom_imports in order, and under
+    transformers 5 only simmim_mm can import mmpretrain.models: it must come first (the
+    clients themselves: tests/test_tools/test_openmmlab_clients.py)."""
+    imports = Config.fromfile(path).get('custom_imports', {}).get('imports', [])
+    assert imports and imports[0] == 'simmim_mm', imports
+
+
+def test_short_name_is_the_swin_b_100e_recipe():
+    short = load('simmim_swin-b.py')
+    recipe = load('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
+    assert short.to_dict() == recipe.to_dict()
+
+
 # One training step of every config, at its real size: tests/test_configs_real_size.py.
 # Weight-decay groups against the official rule: tests/test_engine/test_official_param_groups.py.
 

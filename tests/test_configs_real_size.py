@@ -12,10 +12,7 @@ larger than a map shrink to it), which the test checks for every block.
 """
 import gc
 import glob
-import json
-import os
 import os.path as osp
-import re
 
 import numpy as np
 import pytest
@@ -26,12 +23,11 @@ from mmengine.registry import MODELS as ROOT_MODELS
 from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.runner import Runner
 from mmpretrain.models.utils.attention import ShiftWindowMSA
-from PIL import Image
 
-from conftest import REPO_ROOT, make_images, pretraining_config_of
+from conftest import REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint
+from dataset_layouts import ade_folder, coco_folder, imagenet_folder, shrunk_sizes
 from simmim_mm.engine import AtomicCheckpointRunner
 from simmim_mm.models.utils import resize_relative_position_bias_table
-from simmim_mm.registry import MODELS
 
 CONFIGS = sorted(p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
                                       recursive=True) if '_base_' not in p)
@@ -49,110 +45,31 @@ def family(cfg):
                                                                 'classification')
 
 
-def pretraining_config(path):
-    name = osp.basename(path)
-    if relpath(path).startswith('distill' + os.sep):
-        # a student's transfer (`..._vit-small-p16_tinymim-300e-pre_...`): the distillation
-        # config of that method and student (`tinymim_...-to-vit-small-p16_...`)
-        student, method = re.search(
-            r'((?:vit|swin)-[a-z]+(?:-p\d+)?)(?:-w\d+)?_([a-z]+)-\d+e-pre', name).groups()
-        found = glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', f'{method}_*-to-{student}*'))
-        assert len(found) == 1, (name, found)
-        return relpath(found[0])
-    return pretraining_config_of(name)
-
-
 @pytest.fixture(scope='module')
 def pretrained(tmp_path_factory):
     """SimMIM pretraining checkpoints (backbone only) from our pretraining configs, built once
-    per architecture; relative position tables random so that resizing them shows."""
+    per architecture: (path, the relative position tables it holds)."""
     cache = {}
 
     def get(name, part='backbone'):
         if (name, part) not in cache:
-            model = MODELS.build(Config.fromfile(osp.join(REPO_ROOT, 'configs', name)).model)
-            if part == 'teacher':  # a distillation's teacher, saved as a SimMIM backbone
-                model = torch.nn.ModuleDict(dict(backbone=model.teacher))
-            gen = torch.Generator().manual_seed(0)
-            state = {}
-            for key, value in model.state_dict().items():
-                if not key.startswith('backbone.'):
-                    continue
-                if key.endswith('relative_position_bias_table'):
-                    value = torch.randn(value.shape, generator=gen) * 0.02
-                state[key] = value
             path = str(tmp_path_factory.mktemp('pretrained') / 'simmim.pth')
-            torch.save({'state_dict': state}, path)
-            cache[name, part] = path, {k[len('backbone.'):]: v for k, v in state.items()
+            state = save_backbone_checkpoint(name, path, part)
+            cache[name, part] = path, {k: v for k, v in state.items()
                                        if k.endswith('relative_position_bias_table')}
-            del model
-            gc.collect()
         return cache[name, part]
 
     return get
 
 
-def imagenet_folder(root):
-    """ImageNet's train/ with meta/train.txt (1000 class folders would be needed without)."""
-    paths = make_images(osp.join(root, 'train'), count=2, size=(256, 320))
-    os.makedirs(osp.join(root, 'meta'))
-    with open(osp.join(root, 'meta', 'train.txt'), 'w') as f:
-        f.writelines(f'{osp.relpath(p, osp.join(root, "train"))} {i * 7}\n'
-                     for i, p in enumerate(paths))
-    return root
-
-
-def coco_folder(root):
-    """One 300 x 400 image with one annotated object, in COCO's train2017 layout."""
-    os.makedirs(osp.join(root, 'train2017'))
-    os.makedirs(osp.join(root, 'annotations'))
-    rng = np.random.default_rng(0)
-    Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(
-        osp.join(root, 'train2017', '000000000001.jpg'))
-    polygon = [60.0, 50.0, 260.0, 50.0, 260.0, 210.0, 60.0, 210.0]
-    ann = dict(
-        images=[dict(id=1, file_name='000000000001.jpg', height=300, width=400)],
-        annotations=[dict(id=1, image_id=1, category_id=1, bbox=[60.0, 50.0, 200.0, 160.0],
-                          area=32000.0, iscrowd=0, segmentation=[polygon])],
-        categories=[dict(id=1, name='person', supercategory='person')])
-    with open(osp.join(root, 'annotations', 'instances_train2017.json'), 'w') as f:
-        json.dump(ann, f)
-    return root
-
-
-def ade_folder(root):
-    """Two 300 x 400 images and label maps (0 = ignored, classes 1-150), in ADE20K's layout."""
-    for sub in ('images/training', 'annotations/training'):
-        os.makedirs(osp.join(root, sub))
-    rng = np.random.default_rng(0)
-    for i in (1, 2):
-        Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(
-            osp.join(root, f'images/training/ADE_train_{i:08d}.jpg'))
-        labels = np.repeat(np.repeat(rng.integers(0, 151, (10, 10), dtype=np.uint8), 30, 0),
-                           40, 1)
-        Image.fromarray(labels).save(
-            osp.join(root, f'annotations/training/ADE_train_{i:08d}.png'))
-    return root
-
-
 def shrink(node, factor, floor):
-    """Scale every image size of a pipeline (scale / scales / crop_size) by ``factor``,
-    no side below ``floor``."""
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key in ('scale', 'scales', 'crop_size'):
-                node[key] = shrink_sizes(value, factor, floor)
-            else:
-                shrink(value, factor, floor)
-    elif isinstance(node, (list, tuple)):
-        for item in node:
-            shrink(item, factor, floor)
-
-
-def shrink_sizes(value, factor, floor):
-    if isinstance(value, (list, tuple)):
-        return type(value)(shrink_sizes(v, factor, floor) for v in value)
-    return max(floor, int(round(value * factor)))
+    """Scale every image size under ``node`` in place (dataset_layouts.shrunk_sizes)."""
+    for dotted, size in shrunk_sizes(node, factor, floor).items():
+        *path, last = dotted.split('.')
+        parent = node
+        for key in path:
+            parent = parent[int(key) if isinstance(parent, list) else key]
+        parent[int(last) if isinstance(parent, list) else last] = size
 
 
 def tiny_data(cfg, kind, root):
@@ -254,7 +171,7 @@ def test_first_iteration_at_real_size(path, tmp_path, pretrained):
     if kind == 'distill':
         cfg.model.teacher_checkpoint, _ = pretrained(relpath(path), part='teacher')
     elif kind != 'pretrain':
-        checkpoint, encoder = pretrained(pretraining_config(path))
+        checkpoint, encoder = pretrained(pretraining_config_of(path))
         cfg.model.backbone.init_cfg.checkpoint = checkpoint
 
     scope = cfg.get('default_scope', 'simmim_mm')
@@ -265,7 +182,7 @@ def test_first_iteration_at_real_size(path, tmp_path, pretrained):
         np.random.seed(0)
         # the config's own runner: AtomicCheckpointRunner drops the `_scope_` that a
         # `mmpretrain::` / `simmim_mm::` base puts on collate_fn, MMEngine's Runner does not
-        runner = (AtomicCheckpointRunner if cfg.get('runner_type') == 'AtomicCheckpointRunner'
+        runner = (AtomicCheckpointRunner if cfg.get('runner_type') == 'simmim_mm.AtomicCheckpointRunner'
                   else Runner)
         loader = runner.build_dataloader(cfg.train_dataloader, seed=0)
         batch = next(iter(loader))

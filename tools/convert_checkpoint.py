@@ -1,5 +1,5 @@
 """Convert a SimMIM checkpoint from microsoft/SimMIM, Hugging Face or mmpretrain into one that
-configs/simmim_*.py load unchanged (encoder, mask token and decoder), or an official
+configs/**/simmim_*.py load unchanged (encoder, mask token and decoder), or an official
 fine-tuned classifier into an mmpretrain classifier checkpoint.
 
     python tools/convert_checkpoint.py simmim_pretrain__swin_base__img192_window6__100ep.pth \
@@ -7,7 +7,7 @@ fine-tuned classifier into an mmpretrain classifier checkpoint.
     python tools/convert_checkpoint.py pytorch_model.bin swin-b_hf.pth --from hf \
         --config configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py
 
-Without --config the weights are matched against every configs/simmim_*.py of the same
+Without --config the weights are matched against every configs/**/simmim_*.py of the same
 width. An official fine-tuned classifier (``head.*``, no ``encoder.``) becomes an mmpretrain
 ImageClassifier checkpoint (``backbone.*``, ``head.fc.*``); give --config an mmpretrain
 classifier config to check it too. Nothing is written unless every key and shape fits.
@@ -25,7 +25,7 @@ def parse_args(argv=None):
     parser.add_argument('--from', dest='source', required=True, choices=sorted(SOURCES),
                         help='layout of SRC')
     parser.add_argument('--config', help='config whose model the result must fit '
-                        '(default: the configs/simmim_*.py it fits)')
+                        '(default: the configs/**/simmim_*.py it fits)')
     return parser.parse_args(argv)
 
 

@@ -39,7 +39,32 @@ if [ "$WHAT" = full ]; then
     step "simmim_mm (editable) with the OpenMMLab stack, downstream and test requirements"
     pip --no-build-isolation -e '.[downstream,tests]'
     step_done
-    "$PY" -c 'import mmcv.ops, mmdet, mmseg, mmpretrain, simmim_mm; print("simmim_mm environment ready:", mmcv.__version__)'
+    step "OpenMMLab's mim (requirements/mim.txt: openmim without opendatalab)"
+    pip --no-deps openmim
+    pip -r requirements/mim.txt
+    step_done
+    # A second environment: .venv's packages plus transformers 5 (which .venv cannot have:
+    # mmpretrain 1.2 then fails to import unless simmim_mm comes first), for the tests of that
+    # path. Made anew when requirements/transformers5.txt changes, never left half-made.
+    T5="$VENV/transformers-5"
+    if ! cmp -s requirements/transformers5.txt "$T5/requirements.txt"; then
+        step "$T5: .venv plus transformers 5 (requirements/transformers5.txt)"
+        rm -rf "$T5" "$T5.partial"
+        "$PY" -m venv --without-pip "$T5.partial"
+        site_of() { "$1" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }
+        # .venv's site-packages after its own, .pth files (the editable simmim_mm) included
+        echo "import site; site.addsitedir('$(site_of "$PY")')" \
+            > "$(site_of "$T5.partial/bin/python")/venv_packages.pth"
+        # pip installs what .venv lacks or has at other versions ("not uninstalling ...
+        # outside environment": .venv keeps its transformers 4)
+        "$PY" -m pip --python "$T5.partial/bin/python" install --disable-pip-version-check \
+            --progress-bar off -q -r requirements/transformers5.txt 2>&1 \
+            | { grep -v -E '^(WARNING: Location|Not uninstalling|Can.t uninstall)' || true; }
+        cp requirements/transformers5.txt "$T5.partial/requirements.txt"
+        mv "$T5.partial" "$T5"
+        step_done
+    fi
+    "$PY" -c 'import mmcv.ops, mmdet, mmseg, mmpretrain.models, simmim_mm; print("simmim_mm environment ready:", mmcv.__version__)'
 else
     if ! "$PY" -c 'import mmcv' 2>/dev/null; then  # keep an mmcv with ops if there is one
         step "mmcv without compiled ops (pretraining calls none; tools/build_mmcv.sh)"

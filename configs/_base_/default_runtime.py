@@ -3,7 +3,9 @@ default_scope = 'simmim_mm'
 custom_imports = dict(imports=['simmim_mm'], allow_failed_imports=False)
 # Checkpoints are written to a temporary file and renamed, outdated ones deleted only after,
 # and the RNG states travel with them: a killed run resumes (--resume) as if never stopped.
-runner_type = 'AtomicCheckpointRunner'
+# Scope-qualified: mmpretrain's own tools/train.py builds the runner from MMEngine's root
+# registry before any default scope is set (simmim_mm/registry.py)
+runner_type = 'simmim_mm.AtomicCheckpointRunner'
 
 default_hooks = dict(
     timer=dict(type='IterTimerHook'),

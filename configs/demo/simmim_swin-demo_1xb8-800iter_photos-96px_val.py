@@ -4,6 +4,7 @@ computes the reconstruction loss of the other 3 under fixed masks. The loss is l
 validation loss tracks fine-tuning accuracy (the SimMIM data-scaling study).
 
     python tools/train.py configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px_val.py
+    python tools/test.py configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px_val.py CHECKPOINT
 
 For your own data, point val_dataloader.dataset at a folder of held-out images.
 """
@@ -30,6 +31,10 @@ val_dataloader = dict(
     dataset=dict(type='BundledPhotos', indices=[12, 13, 14], pipeline=val_pipeline))
 val_evaluator = dict(type='ReconstructionLossMetric')
 val_cfg = dict(type='ValLoop')
+# tools/test.py (and `mim test`) score a checkpoint on the same held-out photos
+test_dataloader = val_dataloader
+test_evaluator = val_evaluator
+test_cfg = dict(type='TestLoop')
 train_cfg = dict(val_interval=200)
 
 default_hooks = dict(

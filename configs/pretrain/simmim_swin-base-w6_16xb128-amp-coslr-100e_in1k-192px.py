@@ -6,7 +6,7 @@ Reference total batch 2048 = 16 GPUs x 128; other totals rescale lr linearly.
     bash tools/dist_train.sh configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py 8
 """
 _base_ = [
-    '../_base_/models/simmim_swin-b.py',
+    '../_base_/models/simmim_swin-base-w6.py',
     '../_base_/datasets/imagenet_simmim_192.py',
     '../_base_/schedules/simmim_adamw_cos_100e.py',
     '../_base_/default_runtime.py',

@@ -3,7 +3,7 @@ unchanged (encoder, mask token and decoder, so pretraining can continue), or an 
 fine-tuned classifier into an mmpretrain one.
 
 The converted weights are checked key by key and shape by shape against the model of a
-config (given, or the one among configs/simmim_*.py that they fit) before anything is
+config (given, or the one among configs/**/simmim_*.py that they fit) before anything is
 written, and the file is written under a temporary name and renamed.
 """
 import glob

@@ -10,7 +10,8 @@ _base_ = [
     'mmdet::swin/mask-rcnn_swin-t-p4-w7_fpn_1x_coco.py',
     '../../_base_/models/simmim_swin-b_dense.py',
 ]
-custom_imports = dict(imports=['mmpretrain.models', 'simmim_mm'], allow_failed_imports=False)
+# simmim_mm first: it imports mmpretrain.models itself, and under transformers 5 only it can
+custom_imports = dict(imports=['simmim_mm'], allow_failed_imports=False)
 
 model = dict(
     backbone={{_base_.simmim_swin_b_backbone}},

@@ -24,8 +24,8 @@ _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     'mmdet::common/lsj-100e_coco-instance.py',
 ]
-custom_imports = dict(imports=['mmpretrain.models', 'mmseg.models', 'simmim_mm'],
-                      allow_failed_imports=False)
+# simmim_mm first: it imports mmpretrain.models itself, and under transformers 5 only it can
+custom_imports = dict(imports=['simmim_mm', 'mmseg.models'], allow_failed_imports=False)
 
 image_size = (1024, 1024)
 norm_cfg = dict(type='mmpretrain.LN2d', requires_grad=True)

@@ -12,7 +12,8 @@ _base_ = [
     'mmseg::swin/swin-tiny-patch4-window7-in1k-pre_upernet_8xb2-160k_ade20k-512x512.py',
     '../../_base_/models/simmim_swin-b_dense.py',
 ]
-custom_imports = dict(imports=['mmpretrain.models', 'simmim_mm'], allow_failed_imports=False)
+# simmim_mm first: it imports mmpretrain.models itself, and under transformers 5 only it can
+custom_imports = dict(imports=['simmim_mm'], allow_failed_imports=False)
 
 model = dict(
     backbone={{_base_.simmim_swin_b_backbone}},

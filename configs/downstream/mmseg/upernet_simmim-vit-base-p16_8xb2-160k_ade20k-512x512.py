@@ -13,7 +13,8 @@ position bias, its shared pretraining table copied into every block and resized 
 to 32 x 32 patches on loading, layer scale; the pretraining's final norm is not used.
 """
 _base_ = 'mmseg::mae/mae-base_upernet_8xb2-amp-160k_ade20k-512x512.py'
-custom_imports = dict(imports=['mmpretrain.models', 'simmim_mm'], allow_failed_imports=False)
+# simmim_mm first: it imports mmpretrain.models itself, and under transformers 5 only it can
+custom_imports = dict(imports=['simmim_mm'], allow_failed_imports=False)
 
 model = dict(
     pretrained=None,
