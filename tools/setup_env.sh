@@ -40,8 +40,8 @@ if [ "$WHAT" = full ]; then
     pip --no-build-isolation -e '.[downstream,tests]'
     step_done
     step "OpenMMLab's mim (requirements/mim.txt: openmim without opendatalab)"
-    pip --no-deps openmim
     pip -r requirements/mim.txt
+    pip --no-deps openmim  # last: pip then has no unmet requirement of openmim to report
     step_done
     # A second environment: .venv's packages plus transformers 5 (which .venv cannot have:
     # mmpretrain 1.2 then fails to import unless simmim_mm comes first), for the tests of that

@@ -171,17 +171,19 @@ def train_and_test(config, task, tmp_path, planted_checkpoint, make_data, metric
     (trained, ) = glob.glob(osp.join(work_dir, '*_1.pth'))
     assert_started_from(trained, planted)
 
-    if task == 'mmdet':  # a model one step old scores every box below mmdet's 0.05
-        data['model.test_cfg.rcnn.score_thr'] = 0.0
     output = run([sys.executable, client_tool(task, 'test.py'), config, trained,
                   '--work-dir', str(tmp_path / 'test'), *cfg_options(data)])
-    assert re.search(metric, output), output[-3000:]
+    # the test loop went through the whole test set, then its metric
+    assert re.search(r'Epoch\(test\) \[(\d+)/\1\]', output) and re.search(metric, output), \
+        output[-3000:]
 
 
 @pytest.mark.parametrize('config', configs_of('mmdet'), ids=name)
 def test_mmdet_tools_train_and_test(config, tmp_path, planted_checkpoint):
+    # a detector one step old scores every box below mmdet's 0.05: no box to score, which
+    # mmdet's COCO metric reports (a threshold of 0 lets degenerate boxes crash mask pasting)
     train_and_test(config, 'mmdet', tmp_path, planted_checkpoint, coco_folder,
-                   r'coco/bbox_mAP: -?\d')
+                   r'Evaluating bbox\.\.\.')
 
 
 @pytest.mark.parametrize('config', configs_of('mmseg'), ids=name)
