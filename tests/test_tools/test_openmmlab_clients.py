@@ -174,8 +174,8 @@ def train_and_test(config, task, tmp_path, planted_checkpoint, make_data, metric
     output = run([sys.executable, client_tool(task, 'test.py'), config, trained,
                   '--work-dir', str(tmp_path / 'test'), *cfg_options(data)])
     # the test loop went through the whole test set, then its metric
-    assert re.search(r'Epoch\(test\) \[(\d+)/\1\]', output) and re.search(metric, output), \
-        output[-3000:]
+    assert re.search(r'(Epoch|Iter)\(test\) \[(\d+)/\2\]', output), output[-3000:]
+    assert re.search(metric, output), output[-3000:]
 
 
 @pytest.mark.parametrize('config', configs_of('mmdet'), ids=name)
