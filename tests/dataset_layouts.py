@@ -1,5 +1,6 @@
 """Tiny datasets in the layouts our transfer configs read (ImageNet, COCO, ADE20K), and the
-overrides that shrink a detection or segmentation config's image sizes for a CPU test."""
+config overrides that point a config at them and shrink detection and segmentation image
+sizes for a CPU test."""
 import json
 import os
 import os.path as osp
@@ -82,3 +83,55 @@ def _scaled(value, factor, floor):
     if isinstance(value, (list, tuple)):
         return type(value)(_scaled(v, factor, floor) for v in value)
     return max(floor, int(round(value * factor)))
+
+
+def tiny_data_options(cfg, task, root):
+    """``--cfg-options`` (or ``Config.merge_from_dict``) that point every data loader of a
+    ``task`` (mmdet, mmseg, mmpretrain) config at the tiny dataset in ``root``: batch 1 (2 for
+    segmentation training: UperNet's pooling branch has a BatchNorm), no workers, and
+    detection and segmentation image sizes shrunk to sizes that still take the real sizes'
+    window paths (tests/test_configs_real_size.py checks them)."""
+    options = {}
+    for split in ('train', 'val', 'test'):
+        loader = cfg.get(f'{split}_dataloader')
+        if not loader:
+            continue
+        key = f'{split}_dataloader.'
+        options.update({key + 'batch_size': 2 if task == 'mmseg' and split == 'train' else 1,
+                        key + 'num_workers': 0, key + 'persistent_workers': False})
+        if loader.get('batch_sampler'):  # mmdet's AspectRatioBatchSampler wants batch > 1
+            options[key + 'batch_sampler'] = None
+        dataset, key = loader.dataset, key + 'dataset.'
+        if dataset.type == 'RepeatDataset':
+            dataset, key = dataset.dataset, key + 'dataset.'
+        options[key + 'data_root'] = root
+        if task == 'mmdet':
+            # Swin: 800 x 1333 (3x: 480-800 short side) -> 320 x 533 (256-320): maps of 8 to
+            # 25 tokens at the last stage, as at the real sizes (15 to 25): padded, never
+            # smaller than 7. ViT: 1024 -> 512 (below)
+            vit = cfg.model.backbone.type.endswith('ViT')
+            options.update(shrunk_sizes(dataset.pipeline, 0.5 if vit else 0.4,
+                                        1 if vit else 256, key + 'pipeline.'))
+        elif task == 'mmseg':
+            # 512 crops padded to 512 -> 256 crops padded to 256: stage maps 64, 32, 16, 8
+            options.update(shrunk_sizes(dataset.pipeline, 0.5, 1, key + 'pipeline.'))
+    for split in ('val', 'test'):
+        if task == 'mmdet' and cfg.get(f'{split}_evaluator'):
+            options[f'{split}_evaluator.ann_file'] = osp.join(
+                root, 'annotations', 'instances_val2017.json')
+    model = cfg.model
+    if task == 'mmdet' and model.backbone.type.endswith('ViT'):
+        # ViT at one fixed size (its position bias): 1024 -> 512, padded to it
+        options['model.data_preprocessor.batch_augments.0.size'] = tuple(
+            s // 2 for s in model.data_preprocessor.batch_augments[0].size)
+        options['model.backbone.img_size'] = model.backbone.img_size // 2
+    if task == 'mmseg':
+        options['model.data_preprocessor.size'] = tuple(
+            s // 2 for s in model.data_preprocessor.size)
+        if model.backbone.type.endswith('ViT'):  # its relative position tables follow
+            options['model.backbone.img_size'] = model.backbone.img_size // 2
+        if model.test_cfg.get('mode') == 'slide':
+            options.update({'model.test_cfg.crop_size': tuple(
+                s // 2 for s in model.test_cfg.crop_size), 'model.test_cfg.stride': tuple(
+                    s // 2 for s in model.test_cfg.stride)})
+    return options

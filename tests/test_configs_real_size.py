@@ -25,7 +25,7 @@ from mmengine.runner import Runner
 from mmpretrain.models.utils.attention import ShiftWindowMSA
 
 from conftest import REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint
-from dataset_layouts import ade_folder, coco_folder, imagenet_folder, shrunk_sizes
+from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
 from simmim_mm.engine import AtomicCheckpointRunner
 from simmim_mm.models.utils import resize_relative_position_bias_table
 
@@ -62,16 +62,6 @@ def pretrained(tmp_path_factory):
     return get
 
 
-def shrink(node, factor, floor):
-    """Scale every image size under ``node`` in place (dataset_layouts.shrunk_sizes)."""
-    for dotted, size in shrunk_sizes(node, factor, floor).items():
-        *path, last = dotted.split('.')
-        parent = node
-        for key in path:
-            parent = parent[int(key) if isinstance(parent, list) else key]
-        parent[int(last) if isinstance(parent, list) else last] = size
-
-
 def tiny_data(cfg, kind, root):
     loader = cfg.train_dataloader
     # batch 1, but segmentation keeps its 2 per GPU: UperNet's 1x1 pooling branch has a
@@ -88,29 +78,9 @@ def tiny_data(cfg, kind, root):
     elif kind == 'classification':
         dataset.data_root = imagenet_folder(root)
     elif kind == 'mmdet':
-        if dataset.type == 'RepeatDataset':
-            dataset = dataset.dataset
-        dataset.data_root = coco_folder(root)
-        backbone = cfg.model.backbone
-        if backbone.type.endswith('ViT'):
-            # ViT, at one fixed size (its position bias): 1024 -> 512, padded to it
-            shrink(dataset.pipeline, 0.5, 1)
-            for augment in cfg.model.data_preprocessor.batch_augments:
-                augment.size = tuple(s // 2 for s in augment.size)
-            backbone.img_size //= 2
-        else:
-            # 800 x 1333 (3x: 480-800 short side) -> 320 x 533 (256-320): maps of 8 to 25
-            # tokens at the last stage, as at the real sizes (15 to 25): padded, never
-            # smaller than 7
-            shrink(dataset.pipeline, 0.4, 256)
+        cfg.merge_from_dict(tiny_data_options(cfg, kind, coco_folder(root)))
     elif kind == 'mmseg':
-        dataset.data_root = ade_folder(root)
-        # 512 crops padded to 512 -> 256 crops padded to 256: stage maps 64, 32, 16, 8
-        shrink(dataset.pipeline, 0.5, 1)
-        preprocessor = cfg.model.data_preprocessor
-        preprocessor.size = tuple(s // 2 for s in preprocessor.size)
-        if cfg.model.backbone.type.endswith('ViT'):  # its relative position tables follow
-            cfg.model.backbone.img_size //= 2
+        cfg.merge_from_dict(tiny_data_options(cfg, kind, ade_folder(root)))
 
 
 class WindowRecorder:

@@ -22,7 +22,7 @@ from mmengine.config import Config
 
 from conftest import (REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint,
                       transformers_5_python)
-from dataset_layouts import ade_folder, coco_folder, imagenet_folder, shrunk_sizes
+from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
 from simmim_mm.checkpoint import load_checkpoint_file
 
 # the weight that the tests plant in each pretrained checkpoint and look for after training
@@ -73,52 +73,6 @@ def cfg_options(options):
                                 for k, v in options.items()]
 
 
-def data_options(cfg, task, root):
-    """Point every data loader at the tiny dataset in ``root``, batch 1 (2 for segmentation
-    training: UperNet's pooling branch has a BatchNorm), no workers, and shrink detection and
-    segmentation image sizes as tests/test_configs_real_size.py does."""
-    options = {}
-    for split in ('train', 'val', 'test'):
-        loader = cfg.get(f'{split}_dataloader')
-        if not loader:
-            continue
-        key = f'{split}_dataloader.'
-        options.update({key + 'batch_size': 2 if task == 'mmseg' and split == 'train' else 1,
-                        key + 'num_workers': 0, key + 'persistent_workers': False})
-        if loader.get('batch_sampler'):  # mmdet's AspectRatioBatchSampler wants batch > 1
-            options[key + 'batch_sampler'] = None
-        dataset, key = loader.dataset, key + 'dataset.'
-        if dataset.type == 'RepeatDataset':
-            dataset, key = dataset.dataset, key + 'dataset.'
-        options[key + 'data_root'] = root
-        if task == 'mmdet':
-            vit = cfg.model.backbone.type.endswith('ViT')
-            options.update(shrunk_sizes(dataset.pipeline, 0.5 if vit else 0.4,
-                                        1 if vit else 256, key + 'pipeline.'))
-        elif task == 'mmseg':
-            options.update(shrunk_sizes(dataset.pipeline, 0.5, 1, key + 'pipeline.'))
-    for split in ('val', 'test'):
-        if task == 'mmdet' and cfg.get(f'{split}_evaluator'):
-            options[f'{split}_evaluator.ann_file'] = osp.join(
-                root, 'annotations', 'instances_val2017.json')
-    model = cfg.model
-    if task == 'mmdet' and model.backbone.type.endswith('ViT'):
-        # ViT at one fixed size (its position bias): 1024 -> 512, padded to it
-        options['model.data_preprocessor.batch_augments.0.size'] = tuple(
-            s // 2 for s in model.data_preprocessor.batch_augments[0].size)
-        options['model.backbone.img_size'] = model.backbone.img_size // 2
-    if task == 'mmseg':
-        options['model.data_preprocessor.size'] = tuple(
-            s // 2 for s in model.data_preprocessor.size)
-        if model.backbone.type.endswith('ViT'):
-            options['model.backbone.img_size'] = model.backbone.img_size // 2
-        if model.test_cfg.get('mode') == 'slide':
-            options.update({'model.test_cfg.crop_size': tuple(
-                s // 2 for s in model.test_cfg.crop_size), 'model.test_cfg.stride': tuple(
-                    s // 2 for s in model.test_cfg.stride)})
-    return options
-
-
 def one_step_options(cfg):
     """One iteration (one epoch of the one-image dataset), logged, checkpointed without the
     optimizer state."""
@@ -161,7 +115,7 @@ def assert_started_from(checkpoint, planted):
 def train_and_test(config, task, tmp_path, planted_checkpoint, make_data, metric):
     cfg = Config.fromfile(config)
     checkpoint, planted = planted_checkpoint(config)
-    data = data_options(cfg, task, make_data(str(tmp_path / 'data')))
+    data = tiny_data_options(cfg, task, make_data(str(tmp_path / 'data')))
     work_dir = str(tmp_path / 'work')
     output = run([transformers_5_python() or sys.executable, client_tool(task, 'train.py'),
                   config, '--work-dir', work_dir,
@@ -195,7 +149,7 @@ def test_mmseg_tools_train_and_test(config, tmp_path, planted_checkpoint):
 def test_mmpretrain_tools_train(config, tmp_path, planted_checkpoint):
     cfg = Config.fromfile(config)
     checkpoint, planted = planted_checkpoint(config)
-    data = data_options(cfg, 'mmpretrain', imagenet_folder(str(tmp_path / 'data')))
+    data = tiny_data_options(cfg, 'mmpretrain', imagenet_folder(str(tmp_path / 'data')))
     work_dir = str(tmp_path / 'work')
     output = run([sys.executable, client_tool('mmpretrain', 'train.py'), config,
                   '--work-dir', work_dir,
