@@ -351,6 +351,8 @@ RULES = [   # (pattern for the command without its NAME=value prefix, class, che
     (r'^bash tools/dist_train\.sh ', CHECK, check_launcher, 'torchrun over GPUs, for hours'),
     (r'^bash tools/slurm_train\.sh ', CHECK, check_launcher, 'needs a Slurm cluster'),
     (TOOL + r'convert_checkpoint\.py ', CHECK, check_python_tool, 'needs a checkpoint'),
+    (TOOL + r'dataset_converters/images_to_shards\.py ', CHECK, check_python_tool,
+     'needs a dataset; tests/test_datasets/test_shards.py runs it'),
     (TOOL + r'benchmark\.py ', CHECK, check_python_tool, 'minutes of timed steps, or a GPU'),
     (TOOL + r'visualize_reconstruction\.py ', CHECK, check_python_tool, 'needs a checkpoint'),
     (TOOL + r'analysis/plot_curves\.py ', CHECK, check_plot_curves, "needs a run's JSON logs"),

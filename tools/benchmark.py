@@ -9,9 +9,11 @@ loop's by more than --tolerance.
     python tools/benchmark.py train configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --batch-size 4 --compare mmpretrain
     python tools/benchmark.py train configs/pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py --device cuda --precision bf16 --out vit.json
 
-Data pipeline per worker (one thread) on a folder of JPEGs, generated from the bundled photos
-if it does not exist yet:
-    python tools/benchmark.py data configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --folder /tmp/jpegs --compare mmpretrain
+Data pipeline per worker (one thread: images/s per core, ms per stage) on a folder of JPEGs,
+generated from the bundled photos if it does not exist yet; a config that resizes with
+TorchRandomResizedCrop is also measured with Pillow's resize, the pipeline it replaced; with
+--shards, both again on the same JPEGs read from WebDataset shards:
+    python tools/benchmark.py data configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --folder /tmp/jpegs --shards /tmp/jpeg-shards --compare mmpretrain
 
 What compression buys: a distillation config's teacher and student encoders side by side,
 parameters, forward FLOPs and inference images/s at the fine-tune size (224 px, unmasked,
@@ -22,11 +24,8 @@ Each prints a Markdown report (the machine, versions and command included) and, 
 --out, also writes it as JSON. Results: docs/benchmarks.md.
 """
 import argparse
-import glob
 import json
 import logging
-import os
-import os.path as osp
 import sys
 from statistics import median
 
@@ -90,6 +89,9 @@ def parse_args(argv=None):
                       'filled with an ImageNet-like set made from the bundled photos')
     data.add_argument('--images', type=int, default=500,
                       help='how many to generate when the folder is missing')
+    data.add_argument('--shards', metavar='DIR',
+                      help="also read the folder's JPEGs from shards in DIR (written there "
+                      'first if it has no index.json)')
     return parser.parse_args(argv)
 
 
@@ -203,42 +205,16 @@ def compress_lines(report: dict) -> list:
     return lines
 
 
-def mmpretrain_pipeline(cfg) -> list:
-    """mmpretrain's SimMIM pipeline at the input and patch sizes of the config under test."""
-    from simmim_mm.benchmark.train_step import mask_generator_cfg, mmpretrain_recipe
-    mask = mask_generator_cfg(cfg)
-    pipeline = mmpretrain_recipe().train_pipeline
-    for step in pipeline:
-        if step['type'] == 'RandomResizedCrop':
-            step['scale'] = mask['input_size']
-        elif step['type'] == 'SimMIMMaskGenerator':
-            step.update(input_size=mask['input_size'],
-                        model_patch_size=mask['model_patch_size'])
-    return pipeline
-
-
 def data_report(args) -> dict:
-    from simmim_mm.benchmark.data_pipeline import pipeline_throughput
-    from simmim_mm.benchmark.jpeg_set import generate_jpeg_set
+    from simmim_mm.benchmark import data_pipeline
     from simmim_mm.benchmark.train_step import load_config
     cfg = load_config(args.config, args.cfg_options)
-    paths = sorted(path for path in glob.glob(osp.join(args.folder, '**', '*'), recursive=True)
-                   if path.lower().endswith(('.jpg', '.jpeg')))
-    if not paths:
-        if osp.isdir(args.folder) and os.listdir(args.folder):
-            sys.exit(f'--folder {args.folder} holds no JPEG files: give a folder of JPEGs (e.g. '
-                     "ImageNet's train/), or a new or empty one to generate them in")
-        paths = generate_jpeg_set(args.folder, args.images)
-    pipelines = {'simmim_mm': list(cfg.train_dataloader.dataset.pipeline)}
-    scopes = {'simmim_mm': 'simmim_mm'}
-    if args.compare:
-        pipelines['mmpretrain'], scopes['mmpretrain'] = mmpretrain_pipeline(cfg), 'mmpretrain'
-    results = pipeline_throughput(pipelines, scopes, paths, trials=args.trials)
-    report = dict(kind='data', config=args.config, folder=args.folder, images=len(paths),
-                  machine=machine_facts('cpu'), results=results)
-    if args.compare:
-        report['speedup'] = (results['simmim_mm']['images_per_s'] /
-                             results['mmpretrain']['images_per_s'])
+    try:
+        samples = data_pipeline.folder_samples(args.folder, args.images)
+    except ValueError as error:
+        sys.exit(str(error))
+    report = data_pipeline.data_report(cfg, samples, args.trials, args.compare, args.shards)
+    report.update(config=args.config, folder=args.folder, shards=args.shards)
     return report
 
 
@@ -304,11 +280,8 @@ def markdown(report: dict) -> str:
     elif report['kind'] == 'compress':
         lines += compress_lines(report)
     else:
-        lines += [f"{report['images']} JPEGs in {report['folder']}, one worker thread", '',
-                  '| implementation | images/s | ms per image by stage |', '|---|---|---|']
-        for impl, result in report['results'].items():
-            stages = ', '.join(f'{stage} {ms:.2f}' for stage, ms in result['stage_ms'].items())
-            lines.append(f"| {impl} | {result['images_per_s']:.0f} | {stages} |")
+        from simmim_mm.benchmark.data_pipeline import data_lines
+        lines += data_lines(report)
     if 'speedup' in report:
         lines += ['', f"simmim_mm / mmpretrain: {report['speedup']:.2f}x"]
     return '\n'.join(lines)

@@ -26,8 +26,10 @@ model = dict(
 train_pipeline = [
     # an unreadable file is skipped and logged once; >1% unreadable stops the run
     dict(type='LoadImageFromFileOrSkip'),
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.67, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.), backend='pillow', interpolation='bilinear'),
+    # the official crop and Pillow-faithful bilinear resize (+-1), as the Swin recipes: see
+    # configs/_base_/datasets/imagenet_simmim_192.py; backend='pillow' for Pillow's own
+    dict(type='TorchRandomResizedCrop', scale=224, crop_ratio_range=(0.67, 1.0),
+         aspect_ratio_range=(3. / 4., 4. / 3.), backend='torch', interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='SimMIMMaskGenerator', input_size=224, mask_patch_size=32,
          model_patch_size=16, mask_ratio=0.6),

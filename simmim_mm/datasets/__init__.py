@@ -1,5 +1,7 @@
 from .bundled_photos import BundledPhotos
 from .samplers import ResumableSampler, SeededSampleDataset
+from .shards import WebDatasetShards
 from .transforms import SimMIMMaskGenerator
 
-__all__ = ['BundledPhotos', 'ResumableSampler', 'SeededSampleDataset', 'SimMIMMaskGenerator']
+__all__ = ['BundledPhotos', 'ResumableSampler', 'SeededSampleDataset', 'SimMIMMaskGenerator',
+           'WebDatasetShards']

@@ -34,6 +34,7 @@ from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from simmim_mm.checkpoint.atomic import atomic_path
+from simmim_mm.datasets.shards import WebDatasetShards
 from simmim_mm.engine.hooks.resume_point_hook import shield_workers_from_stop_signals
 from simmim_mm.engine.lr_scaling import scale_lr
 from simmim_mm.registry import HOOKS, RUNNERS
@@ -72,13 +73,22 @@ class AtomicCheckpointRunner(Runner):
 
     @staticmethod
     def build_dataloader(dataloader, seed=None, diff_rank_seed=False):
-        """MMEngine's, but a ``collate_fn`` from a ``package::`` base config works, and the
-        workers leave SIGTERM to the training process (see ResumePointHook).
+        """MMEngine's, but a ``collate_fn`` from a ``package::`` base config works, the
+        workers leave SIGTERM to the training process (see ResumePointHook), and a dataset
+        that names ``shards`` outside ResumableEpochBasedTrainLoop (which streams them) is
+        an error that says so, not CustomDataset's unexpected keyword.
 
         MMEngine 0.10.7 tags every dict with a ``type`` in a config inherited as
         ``simmim_mm::`` / ``mmpretrain::`` with ``_scope_``, and its ``build_dataloader``
         passes all keys but ``type`` to the collate function:
         ``default_collate(_scope_=...)`` fails on the first batch. Functions have no scope."""
+        dataset = dataloader.get('dataset') if isinstance(dataloader, dict) else None
+        if isinstance(dataset, dict) and 'shards' in dataset and dataset.get('type') not in (
+                'WebDatasetShards', WebDatasetShards):
+            raise ValueError(
+                'train_dataloader.dataset.shards: shards are streamed by train_cfg '
+                "type='ResumableEpochBasedTrainLoop' (every pretraining and distillation "
+                'recipe); this config trains with another loop or names shards elsewhere')
         collate = dataloader.get('collate_fn') if isinstance(dataloader, dict) else None
         if isinstance(collate, dict) and '_scope_' in collate:
             dataloader = copy.copy(dataloader)

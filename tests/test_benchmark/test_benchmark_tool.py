@@ -182,6 +182,26 @@ def test_data_report_generates_imagenet_like_jpegs(tiny_config, tmp_path):
     assert again['images'] == 7 and list(again['results']) == ['simmim_mm']
 
 
+def test_data_report_measures_the_pillow_resize_it_replaces(tmp_path):
+    config = tmp_path / 'torch_resize.py'
+    config.write_text(TINY_64PX.replace("type='RandomResizedCrop'", "type='TorchRandomResizedCrop'")
+                      .replace("backend='pillow'", "backend='torch'"))
+    out = tmp_path / 'data.json'
+    report = tool.main(['data', str(config), '--folder', str(tmp_path / 'jpegs'),
+                        '--images', '4', '--trials', '2', '--out', str(out)])
+    ours, pillow = report['results']['simmim_mm'], report['results']['simmim_mm, pillow resize']
+    assert report['speedup_over_pillow_resize'] == pytest.approx(
+        ours['images_per_cpu_s'] / pillow['images_per_cpu_s'])
+    for result in (ours, pillow):
+        assert result['images_per_s'] > 0 and result['images_per_cpu_s'] > 0
+        assert {'LoadImageFromFileOrSkip', 'TorchRandomResizedCrop', 'collate'} <= set(
+            result['stage_ms'])
+    assert json.loads(out.read_text())['results'].keys() == report['results'].keys()
+    text = tool.markdown(report)
+    assert '| simmim_mm, pillow resize |' in text and 'images/s per core (CPU time)' in text
+    assert 'simmim_mm / simmim_mm, pillow resize: ' in text
+
+
 def test_data_refuses_to_write_into_a_folder_without_jpegs(tiny_config, tmp_path):
     folder = tmp_path / 'my_pngs'
     folder.mkdir()
@@ -189,3 +209,22 @@ def test_data_refuses_to_write_into_a_folder_without_jpegs(tiny_config, tmp_path
     with pytest.raises(SystemExit, match='holds no JPEG files'):
         tool.main(['data', tiny_config, '--folder', str(folder), '--trials', '1'])
     assert [f.name for f in folder.iterdir()] == ['scan.png']
+
+
+def test_data_report_reads_the_same_jpegs_from_shards(tiny_config, tmp_path):
+    folder, shards = tmp_path / 'jpegs', tmp_path / 'shards'
+    report = tool.main(['data', tiny_config, '--folder', str(folder), '--images', '5',
+                        '--shards', str(shards), '--trials', '1', '--compare', 'mmpretrain'])
+    # written once from the folder: the same bytes
+    index = json.loads((shards / 'index.json').read_text())
+    assert index['samples'] == 5
+    assert list(report['results']) == ['simmim_mm', 'mmpretrain', 'simmim_mm, from shards']
+    from_shards = report['results']['simmim_mm, from shards']
+    assert from_shards['stage_ms']['read shards'] > 0
+    assert 'read shards' not in report['results']['simmim_mm']['stage_ms']
+    assert from_shards['images_per_s'] > 0
+    text = tool.markdown(report)
+    assert f'and in shards in {shards}' in text and '| simmim_mm, from shards |' in text
+    again = tool.main(['data', tiny_config, '--folder', str(folder), '--shards', str(shards),
+                       '--trials', '1'])  # reuses the shards
+    assert again['results']['simmim_mm, from shards']['images_per_s'] > 0

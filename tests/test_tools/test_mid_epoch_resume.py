@@ -1,6 +1,7 @@
 """A pretraining killed mid-epoch (SIGKILL) or told to stop (SIGTERM to every process, as Slurm
 does) resumes at the next batch of that epoch and trains exactly as a run that never stopped:
-the real epoch loop, sampler, two dataloader workers, and two processes."""
+the real epoch loop, sampler, two dataloader workers, and two processes; from a folder and
+from WebDataset shards."""
 import json
 import os
 import os.path as osp
@@ -43,7 +44,7 @@ class RecordIterations(Hook):
 '''
 
 
-def write_config(tmp_path, image_folder, resume_interval, batch_size):
+def write_config(tmp_path, image_folder, resume_interval, batch_size, shards=None):
     (tmp_path / 'record_iterations.py').write_text(PLUGIN)
     path = tmp_path / 'cfg.py'
     path.write_text(f"""
@@ -63,6 +64,7 @@ train_pipeline = [
 train_dataloader = dict(
     batch_size={batch_size}, num_workers=2, persistent_workers=True, pin_memory=False,
     dataset=dict(data_root={image_folder!r}, data_prefix='', pipeline=train_pipeline))
+{'' if shards is None else f'train_dataloader["dataset"]["shards"] = {shards!r}'}
 train_cfg = dict(max_epochs=2)
 auto_scale_lr = dict(enable=False)
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
@@ -102,7 +104,7 @@ def launch(config, work_dir, processes, tmp_path, *extra, **env):
 
 def finish(process, expect=0):
     output, _ = process.communicate(timeout=600)
-    assert process.returncode == expect, output[-4000:]
+    assert expect is None or process.returncode == expect, output[-4000:]
     return output
 
 
@@ -170,10 +172,24 @@ def twelve_images(tmp_path):
     return str(tmp_path / 'images')
 
 
-def test_sigkill_mid_epoch_two_processes_resume_exactly(tmp_path, twelve_images):
-    config = write_config(tmp_path, twelve_images, resume_interval=4, batch_size=1)
+def shards_of(tmp_path, image_folder):
+    """The images as shards of 5, 5 and 2 (an epoch crosses shards), written by the tool."""
+    out = subprocess.run([sys.executable, osp.join(REPO_ROOT, 'tools', 'dataset_converters',
+                                                   'images_to_shards.py'),
+                          image_folder, str(tmp_path / 'shards'), '--samples-per-shard', '5'],
+                         env=environment(tmp_path), capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    return str(tmp_path / 'shards' / 'shards-{000000..000002}.tar')
+
+
+@pytest.mark.parametrize('source', ['folder', 'shards'])
+def test_sigkill_mid_epoch_two_processes_resume_exactly(tmp_path, twelve_images, source):
+    shards = shards_of(tmp_path, twelve_images) if source == 'shards' else None
+    config = write_config(tmp_path, twelve_images, resume_interval=4, batch_size=1,
+                          shards=shards)
     straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')
-    finish(launch(config, straight, 2, tmp_path))
+    output = finish(launch(config, straight, 2, tmp_path))
+    assert ('Reading shards' in output) == (source == 'shards')
 
     # resume points at iterations 4 and 8; the job is killed (every process, no warning)
     # after iteration 9, in the second epoch
@@ -207,10 +223,15 @@ def test_sigkill_mid_epoch_two_processes_resume_exactly(tmp_path, twelve_images)
         assert torch.equal(weights[0][key], weights[1][key]), key
 
 
-def test_sigterm_saves_at_the_end_of_the_iteration_and_resume_goes_on(tmp_path, twelve_images):
-    config = write_config(tmp_path, twelve_images, resume_interval=100, batch_size=2)
+@pytest.mark.parametrize('source', ['folder', 'shards'])
+def test_sigterm_saves_at_the_end_of_the_iteration_and_resume_goes_on(tmp_path, twelve_images,
+                                                                      source):
+    shards = shards_of(tmp_path, twelve_images) if source == 'shards' else None
+    config = write_config(tmp_path, twelve_images, resume_interval=100, batch_size=2,
+                          shards=shards)
     straight, stopped = str(tmp_path / 'straight'), str(tmp_path / 'stopped')
-    finish(launch(config, straight, 1, tmp_path))
+    output = finish(launch(config, straight, 1, tmp_path))
+    assert ('Reading shards' in output) == (source == 'shards')
 
     # SIGTERM to the training process and its two dataloader workers during iteration 3 of
     # the first epoch (its pause): the workers live on, the run saves after iteration 4
@@ -227,3 +248,24 @@ def test_sigterm_saves_at_the_end_of_the_iteration_and_resume_goes_on(tmp_path, 
     output = finish(launch(config, stopped, 1, tmp_path, '--resume'))
     assert 'resumed epoch: 0, iter: 4' in output
     assert iterations(stopped) == iterations(straight)
+
+
+def test_shards_resumed_with_another_world_size_continue_at_the_next_epoch(
+        tmp_path, twelve_images):
+    config = write_config(tmp_path, twelve_images, resume_interval=4, batch_size=1,
+                          shards=shards_of(tmp_path, twelve_images))
+    work_dir = str(tmp_path / 'run')
+    # two processes, stopped by SIGTERM in the first epoch (6 batches each)
+    process = launch(config, work_dir, 2, tmp_path, PAUSE_ITER='3', PAUSE_SECONDS='2')
+    pause_then_signal(process, work_dir, signal.SIGTERM)
+    finish(process, expect=None)
+    meta = checkpoint_meta(osp.join(work_dir, 'resume_point.pth'))
+    assert (meta['epoch'], meta['iter']) == (0, 4)
+
+    output = finish(launch(config, work_dir, 1, tmp_path, '--resume'))  # one process
+    assert ("the rest of epoch 1 cannot be split the same way and is left out; training "
+            "continues at the start of epoch 2") in output
+    resumed = iterations(work_dir)
+    # one process reads 12 batches an epoch: epoch 2 is iterations 13-24, batches 0-11
+    assert [resumed[i]['batch'] for i in range(13, 25)] == list(range(12))
+    assert all(resumed[i]['epoch'] == 1 for i in range(13, 25)) and max(resumed) == 24

@@ -1,6 +1,7 @@
 """A sampler that can start mid-epoch, and augmentation that depends on the sample, not on the
 worker: together they let a run resume mid-epoch exactly as if it had never stopped."""
 import random
+from contextlib import contextmanager
 from typing import Iterator, Sized
 
 import numpy as np
@@ -13,6 +14,22 @@ from simmim_mm.registry import DATA_SAMPLERS, DATASETS
 def sample_seed(seed: int, epoch: int, position: int) -> int:
     """The seed of the augmentation of the ``position``-th sample of ``epoch``."""
     return int(np.random.SeedSequence([seed, epoch, position]).generate_state(1)[0])
+
+
+@contextmanager
+def seeded_random_state(seed: int):
+    """Draw python's, numpy's and torch's CPU randomness from ``seed`` inside the block, then
+    restore the caller's states (the CUDA generators stay untouched)."""
+    states = random.getstate(), np.random.get_state(), torch.get_rng_state()
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.default_generator.manual_seed(seed)
+    try:
+        yield
+    finally:
+        random.setstate(states[0])
+        np.random.set_state(states[1])
+        torch.set_rng_state(states[2])
 
 
 @DATASETS.register_module()
@@ -47,16 +64,8 @@ class SeededSampleDataset:
         if not isinstance(key, tuple):
             return self.dataset[key]
         index, seed = key
-        states = random.getstate(), np.random.get_state(), torch.get_rng_state()
-        random.seed(seed)
-        np.random.seed(seed)
-        torch.default_generator.manual_seed(seed)  # the CPU one: CUDA draws stay untouched
-        try:
+        with seeded_random_state(seed):
             return self.dataset[index]
-        finally:
-            random.setstate(states[0])
-            np.random.set_state(states[1])
-            torch.set_rng_state(states[2])
 
 
 @DATA_SAMPLERS.register_module()

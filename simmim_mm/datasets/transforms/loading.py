@@ -1,5 +1,7 @@
 from typing import List, Optional, Tuple
 
+import mmcv
+import numpy as np
 from mmcv.transforms import LoadImageFromFile
 from mmengine.logging import print_log
 
@@ -21,6 +23,10 @@ class LoadImageFromFileOrSkip(LoadImageFromFile):
     ``on_error='raise'`` the first bad file is an error naming it. If more than
     ``max_bad_fraction`` of the files this worker has read are bad (after at least
     ``min_reads`` reads), the data is not what the config expects: stop with examples.
+
+    A dataset that reads the files itself (a shard reader) passes their bytes as
+    ``img_bytes``: they are decoded as a file's would be and no file is opened; ``img_path``
+    then only names the sample in messages.
     """
 
     def __init__(self, on_error: str = 'skip', max_bad_fraction: float = 0.01,
@@ -41,8 +47,10 @@ class LoadImageFromFileOrSkip(LoadImageFromFile):
     def transform(self, results: dict) -> Optional[dict]:
         self.reads += 1
         path = results['img_path']
+        encoded = results.pop('img_bytes', None)  # not carried through the pipeline
         try:
-            loaded = super().transform(results)
+            loaded = (super().transform(results) if encoded is None else
+                      self._decode(encoded, results))
             if loaded is None:
                 raise ValueError('empty file')
             return loaded
@@ -52,6 +60,18 @@ class LoadImageFromFileOrSkip(LoadImageFromFile):
                 raise ValueError(f'cannot read image {path} ({reason})') from error
             self._skip(path, reason)
             return None
+
+    def _decode(self, encoded: bytes, results: dict) -> dict:
+        """Bytes a dataset read itself, decoded as mmcv decodes a file's."""
+        if not encoded:
+            raise ValueError('no image bytes')
+        img = mmcv.imfrombytes(encoded, flag=self.color_type, backend=self.imdecode_backend)
+        if img is None:  # cv2's answer to bytes that are not an image
+            raise ValueError('not a decodable image')
+        if self.to_float32:
+            img = img.astype(np.float32)
+        results.update(img=img, img_shape=img.shape[:2], ori_shape=img.shape[:2])
+        return results
 
     def _skip(self, path: str, reason: str) -> None:
         if path not in self._reported:
