@@ -1,4 +1,4 @@
-"""Every config builds; the pretraining configs carry the official values (design.md 1)."""
+"""Every config builds; the pretraining configs carry the official code's values."""
 import glob
 import os.path as osp
 

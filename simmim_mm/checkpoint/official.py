@@ -2,7 +2,7 @@
 
 Pretraining files hold ``['model']`` with ``encoder.*`` (Swin or the BEiT-style ViT),
 ``encoder.mask_token`` and ``decoder.0.*``; fine-tuned files hold the bare encoder plus
-``head.*`` (and, for ViT, ``fc_norm``). Names follow design.md section 2.
+``head.*`` (and, for ViT, ``fc_norm``).
 """
 from typing import Dict
 

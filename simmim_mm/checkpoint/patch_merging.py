@@ -1,4 +1,4 @@
-"""PatchMerging channel order (design.md section 2).
+"""PatchMerging channel order: the official Swin's and OpenMMLab's.
 
 The official Swin (and Hugging Face's) concatenates the four 2x2 neighbours as groups
 [x(0,0), x(1,0), x(0,1), x(1,1)] of C channels each (group-major); OpenMMLab's nn.Unfold

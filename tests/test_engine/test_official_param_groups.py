@@ -224,7 +224,7 @@ def test_pretraining_config_decays_what_the_official_code_decays(path):
 
 
 def test_official_rule_and_layout_on_known_names():
-    """The rule itself, on the names the design notes quote."""
+    """The rule itself, on parameter names of the official Swin-B."""
     swin = official_swin('base', 192, 6)
     assert swin['encoder.layers.3.blocks.1.attn.relative_position_bias_table'] == (121, 32)
     assert not official_no_decay('encoder.layers.0.blocks.0.attn.relative_position_bias_table',
