@@ -44,11 +44,12 @@ def batches_read_by_worker(batches_done: int, num_workers: int, worker: int) -> 
 def buffer_shuffle(length: int, buffer_size: int, rng: np.random.Generator) -> List[int]:
     """The order in which a shuffle buffer of ``buffer_size`` gives out a stream of
     ``length`` samples: fill it, then give out a random one for each new sample read."""
+    picks = iter(rng.integers(buffer_size, size=max(length - buffer_size + 1, 0)).tolist())
     buffer, order = [], []
     for position in range(length):
         buffer.append(position)
-        if len(buffer) >= buffer_size:
-            pick = int(rng.integers(len(buffer)))
+        if len(buffer) == buffer_size:
+            pick = next(picks)
             buffer[pick], buffer[-1] = buffer[-1], buffer[pick]
             order.append(buffer.pop())
     rng.shuffle(buffer)
