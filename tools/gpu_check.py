@@ -33,6 +33,8 @@ KIT = [
     'pycocotools==2.0.11', 'shapely==2.2.0', 'terminaltables==3.1.10',
     # mmsegmentation (ftfy is what it imports without declaring it, requirements/downstream)
     'prettytable==3.18.0', 'wcwidth==0.9.4', 'ftfy==6.3.1',
+    # simmim_mm (shard patterns)
+    'braceexpand==0.1.7',
     # tests (requirements/tests.txt)
     'yacs==0.1.8',
     # the machine has setuptools, maybe >= 82, which dropped the pkg_resources that mmengine
