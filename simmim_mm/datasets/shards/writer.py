@@ -82,14 +82,18 @@ def write_shards(root: str, files: Sequence[str], out_dir: str, prefix: str = 's
     with multiprocessing.Pool(workers) if workers > 1 else _Serial() as pool:
         reasons = pool.imap(unreadable, [osp.join(root, name) for name in files[start:]],
                             chunksize=16)
-        readable = []
-        for position, (name, reason) in enumerate(zip(files[start:], reasons), start=start):
-            if reason is None:
-                readable.append((position, name))
-            else:
-                log(f'Skipping unreadable image {osp.join(root, name)} ({reason})')
-                progress['skipped'].append([name, reason])
-        for group in _groups(root, readable, samples_per_shard, max_shard_bytes):
+        skipped = {name for name, _ in progress['skipped']}
+
+        def readable():  # checked as the shards are written, not all first
+            for position, (name, reason) in enumerate(zip(files[start:], reasons), start=start):
+                if reason is None:
+                    yield position, name
+                elif name not in skipped:  # (a resumed run checks a few files again)
+                    log(f'Skipping unreadable image {osp.join(root, name)} ({reason})')
+                    progress['skipped'].append([name, reason])
+                    skipped.add(name)
+
+        for group in _groups(root, readable(), samples_per_shard, max_shard_bytes):
             shard_name = f'{prefix}-{len(progress["shards"]):06d}.tar'
             with atomic_path(osp.join(out_dir, shard_name)) as tmp, tarfile.open(tmp, 'w') as tar:
                 for position, name in group:
