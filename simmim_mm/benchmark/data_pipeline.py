@@ -129,6 +129,7 @@ def shard_samples(folder_samples: Sequence[dict], shard_dir: str) -> Callable[[]
     reads them back sequentially as pipeline inputs (``img_bytes``), as WebDatasetShards
     does."""
     from simmim_mm.datasets.shards import read_index, read_shard
+    from simmim_mm.datasets.shards.dataset import IMAGE_EXTENSIONS
     from simmim_mm.datasets.shards.writer import write_shards
     paths = [sample['img_path'] for sample in folder_samples]
     root = osp.commonpath(paths) if len(paths) > 1 else osp.dirname(paths[0])
@@ -141,7 +142,7 @@ def shard_samples(folder_samples: Sequence[dict], shard_dir: str) -> Callable[[]
     def read():
         for shard in shards:
             for key, members in read_shard(shard):
-                extension = next(ext for ext in members if ext != 'json')
+                extension = next(ext for ext in IMAGE_EXTENSIONS if ext in members)
                 yield dict(img_path=f'{shard}#{key}.{extension}', img_bytes=members[extension])
     return read
 
