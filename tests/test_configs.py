@@ -134,7 +134,7 @@ def test_swinv2_b_uses_normalized_targets_and_official_windows():
     assert [stage.blocks[0].attn.w_msa.window_size for stage in model.backbone.stages] == \
         [(12, 12), (12, 12), (12, 12), (6, 6)]
     assert cfg.train_cfg.max_epochs == 800
-    assert MODELS.build(load('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py').model).head.norm_target_window is None
+    assert MODELS.build(load('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py').model).head.loss_module.norm_target_window is None
 
 
 @pytest.mark.parametrize('name,width', [('pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768), ('pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),

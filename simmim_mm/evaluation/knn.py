@@ -57,3 +57,16 @@ def knn_accuracy(bank: Tensor, bank_labels: Tensor, queries: Tensor, query_label
     """kNN top-1 accuracy of the queries, in percent."""
     predicted = knn_classify(bank, bank_labels, queries, k, temperature)
     return (predicted == query_labels).float().mean().item() * 100
+
+
+def two_fold_knn_accuracy(features: Tensor, labels: Tensor, folds: Tensor, k: int = 20,
+                          temperature: float = 0.07) -> float:
+    """kNN top-1 accuracy (percent) over all images, each fold classified with the other
+    fold as the bank (``folds`` holds 0 or 1 per image): a labelled set too small to spare a
+    separate bank is used whole."""
+    correct = 0
+    for fold in (0, 1):
+        bank, query = folds != fold, folds == fold
+        predicted = knn_classify(features[bank], labels[bank], features[query], k, temperature)
+        correct += (predicted == labels[query]).sum().item()
+    return 100 * correct / len(labels)

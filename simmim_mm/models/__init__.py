@@ -1,9 +1,11 @@
 from .algorithms import MIMDistiller, SimMIM
 from .decoders import SimMIMDecoder
 from .encoders import SimMIMSwinTransformer, SimMIMSwinTransformerV2, SimMIMViT
+from .heads import SimMIMReconstructionHead
 from .losses import FeatureDistillLoss, RelationDistillLoss, SimMIMReconstructionLoss
 from .utils import SimMIMPretrainedInit
 
 __all__ = ['FeatureDistillLoss', 'MIMDistiller', 'RelationDistillLoss', 'SimMIM',
-           'SimMIMDecoder', 'SimMIMPretrainedInit', 'SimMIMReconstructionLoss',
-           'SimMIMSwinTransformer', 'SimMIMSwinTransformerV2', 'SimMIMViT']
+           'SimMIMDecoder', 'SimMIMPretrainedInit', 'SimMIMReconstructionHead',
+           'SimMIMReconstructionLoss', 'SimMIMSwinTransformer', 'SimMIMSwinTransformerV2',
+           'SimMIMViT']

@@ -1,4 +1,5 @@
-"""tools/benchmark.py on a tiny Swin: the reports hold what they promise (not how fast)."""
+"""tools/benchmark.py (and simmim_mm.benchmark.report behind it) on a tiny Swin: the reports hold
+what they promise (not how fast)."""
 import importlib.util
 import json
 import os
@@ -10,6 +11,7 @@ from PIL import Image
 
 from conftest import REPO_ROOT, TINY_DEMO_MODEL
 from simmim_mm.benchmark.processes import agreement
+from simmim_mm.benchmark.report import epoch_hours, flop_ceiling, markdown
 
 spec = importlib.util.spec_from_file_location(
     'benchmark_tool', osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
@@ -94,7 +96,7 @@ def test_no_check_skips_the_standalone_loop(tiny_config):
     assert 'check' not in report and 'standalone' not in result
     assert 'peak_memory_bytes' not in result
     assert [p['pid'] for p in result['processes']] != [os.getpid()]
-    assert '| - | ' in tool.markdown(report)
+    assert '| - | ' in markdown(report)
 
 
 def fake_train_report(device='cpu', device_name='cpu', precision='bf16', loop_rate=2.0):
@@ -102,7 +104,7 @@ def fake_train_report(device='cpu', device_name='cpu', precision='bf16', loop_ra
     report = dict(kind='train', config='x.py', batch_size=4, precision=precision,
                   device=device, rounds=1, matmul_flops_per_s=5e11,
                   machine=dict(device=device_name),
-                  **tool.flop_ceiling(device, device_name, precision, 5e11))
+                  **flop_ceiling(device, device_name, precision, 5e11))
     result = dict(images_per_s=2.0, seconds_per_step=[2.0], train_flops_per_image=7e10,
                   processes=[dict(pid=11, seconds_per_step=[2.0])], peak_memory_bytes=2**30)
     peak = report['peak_flops_per_s']
@@ -118,10 +120,10 @@ def fake_train_report(device='cpu', device_name='cpu', precision='bf16', loop_ra
 def test_a_disagreement_with_the_standalone_loop_is_flagged():
     assert agreement(1.21, 3.1, 0.2) == dict(ratio=pytest.approx(0.39, abs=0.01), agrees=False)
     assert agreement(3.0, 3.1, 0.2)['agrees'] and agreement(3.66, 3.1, 0.2)['agrees']
-    text = tool.markdown(fake_train_report(loop_rate=3.1))
+    text = markdown(fake_train_report(loop_rate=3.1))
     assert '**Check failed**: simmim_mm 0.65x its loop' in text
     assert '| 3.1 (disagrees) |' in text and '| 11 / 12 |' in text
-    assert 'Check: every rate' in tool.markdown(fake_train_report(loop_rate=2.1))
+    assert 'Check: every rate' in markdown(fake_train_report(loop_rate=2.1))
 
 
 @pytest.mark.parametrize('name, precision, peak', [
@@ -135,7 +137,7 @@ def test_a_disagreement_with_the_standalone_loop_is_flagged():
 def test_gpu_flop_utilization_is_against_the_datasheet_peak(name, precision, peak):
     report = fake_train_report('cuda', name, precision)
     assert report['peak_flops_per_s'] == peak
-    text = tool.markdown(report)
+    text = markdown(report)
     if peak is None:
         assert '| unknown |' in text and 'unknown: no datasheet peak for ' + name in text
     else:
@@ -197,7 +199,7 @@ def test_data_report_measures_the_pillow_resize_it_replaces(tmp_path):
         assert {'LoadImageFromFileOrSkip', 'TorchRandomResizedCrop', 'collate'} <= set(
             result['stage_ms'])
     assert json.loads(out.read_text())['results'].keys() == report['results'].keys()
-    text = tool.markdown(report)
+    text = markdown(report)
     assert '| simmim_mm, pillow resize |' in text and 'images/s per core (CPU time)' in text
     assert 'simmim_mm / simmim_mm, pillow resize: ' in text
 
@@ -223,8 +225,14 @@ def test_data_report_reads_the_same_jpegs_from_shards(tiny_config, tmp_path):
     assert from_shards['stage_ms']['read shards'] > 0
     assert 'read shards' not in report['results']['simmim_mm']['stage_ms']
     assert from_shards['images_per_s'] > 0
-    text = tool.markdown(report)
+    text = markdown(report)
     assert f'and in shards in {shards}' in text and '| simmim_mm, from shards |' in text
     again = tool.main(['data', tiny_config, '--folder', str(folder), '--shards', str(shards),
                        '--trials', '1'])  # reuses the shards
     assert again['results']['simmim_mm, from shards']['images_per_s'] > 0
+
+
+def test_epoch_hours_by_hand():
+    # 100 epochs of 1,281,167 images at 1,000 images/s on each of 8 devices
+    assert epoch_hours(1000.0, 8, 100) == pytest.approx(1281167 * 100 / 8000 / 3600)
+    assert epoch_hours(1000.0, 8, 100) == pytest.approx(4.448, abs=1e-3)

@@ -41,7 +41,7 @@ def build_simmim(name, seed=0):
     torch.manual_seed(seed)
     return MODELS.build(dict(type='SimMIM', backbone=backbone,
                              neck=dict(type='SimMIMDecoder', encoder_stride=stride),
-                             head=dict(type='SimMIMReconstructionLoss', criterion='L1')))
+                             head=dict(type='SimMIMReconstructionHead', criterion='L1')))
 
 
 def simmim_batch(name, batch=4, seed=0):

@@ -69,7 +69,7 @@ def test_embed_dataset_gives_a_vector_and_label_per_image(tmp_path, backbone):
     model = MODELS.build(dict(type='SimMIM', backbone=backbone,
                               neck=dict(type='SimMIMDecoder',
                                         encoder_stride=32 if 'Swin' in backbone['type'] else 16),
-                              head=dict(type='SimMIMReconstructionLoss')))
+                              head=dict(type='SimMIMReconstructionHead')))
     model.eval()
     features, labels = embed_dataset(
         model, DataLoader(dataset, batch_size=4, collate_fn=default_collate))

@@ -40,7 +40,7 @@ def encoder_checkpoint(tmp_path, encoder_cfg, seed=0, name='teacher.pth'):
     stride = encoder_cfg.get('patch_size', 32)  # ViT: its patch; Swin: 4 x 2^3
     model = MODELS.build(dict(type='SimMIM', backbone=encoder_cfg,
                               neck=dict(type='SimMIMDecoder', encoder_stride=stride),
-                              head=dict(type='SimMIMReconstructionLoss')))
+                              head=dict(type='SimMIMReconstructionHead')))
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0, 0.2)
@@ -170,7 +170,7 @@ def test_teacher_checkpoint_errors_name_the_field(tmp_path):
 
 def test_masked_student_adds_the_simmim_pixel_loss():
     model = distiller(neck=dict(type='SimMIMDecoder', encoder_stride=32),
-                      head=dict(type='SimMIMReconstructionLoss'))
+                      head=dict(type='SimMIMReconstructionHead'))
     assert model.neck.in_channels == 64 and model.neck.out_channels == 3
     model.eval()  # no drop path: the same forward twice
     mask = torch.zeros(2, 16, 16)
@@ -182,7 +182,7 @@ def test_masked_student_adds_the_simmim_pixel_loss():
     with torch.no_grad():
         reconstruction = model.neck(model.backbone(inputs, mask)[-1])
     assert losses['loss_pixel'].item() == pytest.approx(
-        model.head(reconstruction, inputs, mask).item(), rel=1e-5)
+        model.head.loss(reconstruction, inputs, mask).item(), rel=1e-5)
     sum(losses.values()).backward()
     assert model.backbone.mask_token.grad is not None  # the student saw the mask
     with pytest.raises(ValueError, match='SimMIMMaskGenerator'):

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 from mmpretrain.structures import DataSample
@@ -14,7 +15,7 @@ def build_simmim(channels=3, img_size=64, **neck):
                       in_channels=channels, drop_path_rate=0.0,
                       stage_cfgs=dict(block_cfgs=dict(window_size=2))),
         neck=dict(type='SimMIMDecoder', encoder_stride=32, **neck),
-        head=dict(type='SimMIMReconstructionLoss')))
+        head=dict(type='SimMIMReconstructionHead')))
 
 
 @pytest.mark.parametrize('channels', [1, 3, 4])
@@ -28,8 +29,35 @@ def test_decoder_follows_encoder_and_reconstructs_every_channel(channels):
     assert rec.shape == inputs.shape
     samples = [DataSample().set_mask(m) for m in mask]
     loss = model.loss(inputs, samples)['loss']
-    assert torch.isfinite(loss)
-    assert loss.item() == pytest.approx(model.head(rec, inputs, mask).item(), rel=1e-6)
+    assert loss.item() == pytest.approx(official_l1(rec, inputs, mask), rel=1e-5)
+
+
+def official_l1(rec, inputs, mask):
+    """The official SimMIM loss, in float64 NumPy: the patch-grid mask repeated to pixels,
+    L1 summed over masked pixels and channels, / (masked pixels + 1e-5) / channels."""
+    rec, inputs = rec.detach().double().numpy(), inputs.double().numpy()
+    patch = inputs.shape[-1] // mask.shape[-1]
+    pixels = np.kron(mask.numpy(), np.ones((patch, patch)))[:, None]  # (B, 1, H, W)
+    return (np.abs(rec - inputs) * pixels).sum() / (pixels.sum() + 1e-5) / inputs.shape[1]
+
+
+def test_loss_of_a_hand_computed_example():
+    """Two channels, one masked 2x2 patch of a 4x4 image: 4 pixels x (3 + 1) = 16."""
+    target = torch.stack([torch.full((4, 4), 3.0), torch.ones(4, 4)])[None]
+    mask = torch.tensor([[[1, 0], [0, 0]]])
+    head = MODELS.build(dict(type='SimMIMReconstructionHead'))
+    loss = head.loss(torch.zeros(1, 2, 4, 4), target, mask)
+    assert loss.dtype == torch.float32
+    assert loss.item() == pytest.approx(16 / (4 + 1e-5) / 2, rel=1e-6)
+    target[..., 2:, :] += 100  # visible pixels do not count
+    assert head.loss(torch.zeros(1, 2, 4, 4), target, mask).item() == pytest.approx(
+        16 / (4 + 1e-5) / 2, rel=1e-6)
+
+
+def test_the_head_adds_nothing_to_checkpoints():
+    """The head has no parameters: checkpoints hold the encoder and decoder only."""
+    keys = build_simmim().state_dict()
+    assert {key.split('.')[0] for key in keys} == {'backbone', 'neck'}
 
 
 def test_neck_channels_that_disagree_with_the_encoder_are_refused():
@@ -85,4 +113,4 @@ def test_windows_that_do_not_tile_the_feature_map_are_refused(backbone, stage):
     with pytest.raises(ValueError, match=rf'window size \d+ does not tile stage {stage}'):
         MODELS.build(dict(type='SimMIM', backbone=dict(backbone, arch='tiny', img_size=192),
                           neck=dict(type='SimMIMDecoder', encoder_stride=32),
-                          head=dict(type='SimMIMReconstructionLoss')))
+                          head=dict(type='SimMIMReconstructionHead')))

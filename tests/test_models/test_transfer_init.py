@@ -12,7 +12,7 @@ def save_pretraining(tmp_path, backbone):
     model = MODELS.build(dict(type='SimMIM', backbone=backbone,
                               neck=dict(type='SimMIMDecoder', encoder_stride=backbone.pop(
                                   'stride', 32)),
-                              head=dict(type='SimMIMReconstructionLoss')))
+                              head=dict(type='SimMIMReconstructionHead')))
     path = tmp_path / 'pretrain.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
     return str(path), {k[len('backbone.'):]: v for k, v in model.state_dict().items()

@@ -1,5 +1,6 @@
 """tools/analysis/distill_evidence.py's probe pieces on tiny inputs, against hand computations
-(the training runs themselves are tools/train.py's, tested elsewhere)."""
+(its metrics are simmim_mm.evaluation's, tested in tests/test_evaluation; the training runs
+themselves are tools/train.py's, tested elsewhere)."""
 import importlib.util
 import os.path as osp
 
@@ -15,29 +16,23 @@ evidence = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(evidence)
 
 
-def test_two_fold_knn_by_hand():
-    # class 0 points along x, class 1 along y; folds alternate
-    features = torch.tensor([[1., 0.1], [0.9, 0.], [0.1, 1.], [0., 0.8]])
-    labels = torch.tensor([0, 0, 1, 1])
-    folds = torch.tensor([0, 1, 0, 1])
-    assert evidence.two_fold_knn(features, labels, folds, k=1) == 100.0
-    # relabel point 3: its nearest bank neighbour (point 2, class 1) now disagrees, and point
-    # 2's nearest bank neighbour (point 3, class 0) too: 2 of 4 right
-    wrong = torch.tensor([0, 0, 1, 0])
-    assert evidence.two_fold_knn(features, wrong, folds, k=1) == 50.0
+class FixedLossDistiller:
+    """Stands in for the relations distiller: its loss is the batch's mean pixel value in
+    loss_qk and twice that in loss_vv, so the per-image average is known in advance."""
+
+    def data_preprocessor(self, batch, training):
+        return dict(inputs=batch['inputs'].float(), data_samples=batch['data_samples'])
+
+    def loss(self, inputs, data_samples):
+        mean = inputs.mean()
+        return dict(loss_qk=mean, loss_vv=2 * mean)
 
 
-def test_linear_cka_by_hand():
-    # centred columns x = (-1, 0, 1), y = (-1, 0, 1) and (1, -2, 1): y^T x = (2, 0),
-    # x^T x = 2, y^T y = diag(2, 6): CKA = 4 / (2 * sqrt(4 + 36))
-    x = torch.tensor([[0.], [1.], [2.]])
-    y = torch.tensor([[-1., 1.], [0., -2.], [1., 1.]])
-    assert evidence.linear_cka(x, y) == pytest.approx(4 / (2 * 40 ** 0.5))
-    # invariant to a rotation and a scaling of either side
-    torch.manual_seed(0)
-    features = torch.randn(50, 4)
-    rotation, _ = torch.linalg.qr(torch.randn(4, 4))
-    assert evidence.linear_cka(features, 3 * features @ rotation) == pytest.approx(1.0)
+def test_held_out_relation_loss_averages_over_images_not_batches():
+    # 20 images: batches of 16 and 4; image i is filled with the value i
+    images = torch.arange(20).view(20, 1, 1, 1).expand(20, 3, 2, 2).to(torch.uint8)
+    loss = evidence.held_out_relation_loss(FixedLossDistiller(), images)
+    assert loss == pytest.approx(3 * np.arange(20).mean())  # not the mean of batch means
 
 
 def test_to_bgr_tensor_matches_the_loader():

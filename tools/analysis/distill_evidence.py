@@ -13,7 +13,7 @@ Runs of tools/train.py, each in a subprocess with its work dir under --out-dir:
   held-out images at the configs' image size:
   (a) relation KL to the teacher: TinyMIM's target (loss_qk + loss_vv of the relations
       distiller's own loss);
-  (b) feature CKA to the teacher: linear CKA (Kornblith et al., 2019) between the student's
+  (b) feature CKA to the teacher: linear CKA (simmim_mm.evaluation.cka) between the student's
       and the teacher's final-stage tokens, a neutral measure of FD's kind of match (no
       projector to fit, invariant to rotation and scale);
   (c) kNN top-1 (simmim_mm.evaluation.knn, frozen pooled features) on two labelled sets
@@ -210,36 +210,16 @@ def batches(images: Tensor, labels: Optional[Tensor] = None, size: int = 16):
         yield dict(inputs=chunk, data_samples=samples)
 
 
-def two_fold_knn(features: Tensor, labels: Tensor, folds: Tensor, k: int) -> float:
-    """kNN top-1 (percent) of each fold against the other as the bank, over all images."""
-    from simmim_mm.evaluation.knn import knn_classify
-    correct = 0
-    for fold in (0, 1):
-        bank, query = folds != fold, folds == fold
-        predicted = knn_classify(features[bank], labels[bank], features[query], k)
-        correct += (predicted == labels[query]).sum().item()
-    return 100 * correct / len(labels)
-
-
 @torch.no_grad()
-def relation_kl(distiller: nn.Module, images: Tensor) -> float:
-    """The distillation target on ``images``: the distiller's own loss (loss_qk + loss_vv,
-    TinyMIM's relation KL to the teacher), averaged over images."""
+def held_out_relation_loss(distiller: nn.Module, images: Tensor) -> float:
+    """The distillation target on held-out ``images``: the relations distiller's own loss
+    (loss_qk + loss_vv, TinyMIM's relation KL to the teacher), averaged over images."""
     total = 0.0
     for batch in batches(images):
         data = distiller.data_preprocessor(batch, training=False)
         losses = distiller.loss(data['inputs'], data['data_samples'])
         total += (losses['loss_qk'] + losses['loss_vv']).item() * len(batch['inputs'])
     return total / len(images)
-
-
-def linear_cka(x: Tensor, y: Tensor) -> float:
-    """Linear CKA between two sets of features of the same n samples, (n, d1) and (n, d2):
-    ||Y^T X||_F^2 / (||X^T X||_F ||Y^T Y||_F) on centred columns; 1 when one is a rotation
-    and scaling of the other, near 0 for unrelated features."""
-    x = x.double() - x.double().mean(0)
-    y = y.double() - y.double().mean(0)
-    return ((y.T @ x).norm() ** 2 / ((x.T @ x).norm() * (y.T @ y).norm())).item()
 
 
 @torch.no_grad()
@@ -254,9 +234,9 @@ def final_tokens(model: nn.Module, images: Tensor) -> Tensor:
 
 
 def knn_score(model: nn.Module, images: Tensor, labels: Tensor, folds: Tensor, k: int) -> float:
-    from simmim_mm.evaluation.knn import embed_dataset
+    from simmim_mm.evaluation import embed_dataset, two_fold_knn_accuracy
     features, _ = embed_dataset(model, batches(images, labels))
-    return two_fold_knn(features, labels, folds, k)
+    return two_fold_knn_accuracy(features, labels, folds, k)
 
 
 def build_distiller(teacher_checkpoint: str, seed: int) -> nn.Module:
@@ -287,10 +267,11 @@ def evaluate(model: nn.Module, sets: Dict[str, tuple], k: int,
              teacher_tokens: Optional[Dict[str, Tensor]] = None) -> dict:
     """kNN on every set; with the teacher's tokens, also the relation KL (``model`` is the
     relations distiller, its student loaded) and the feature CKA to the teacher."""
+    from simmim_mm.evaluation import linear_cka
     row = {}
     for name, (images, labels, folds) in sets.items():
         if teacher_tokens is not None:
-            row[f'relation_kl_{name}'] = relation_kl(model, images)
+            row[f'relation_kl_{name}'] = held_out_relation_loss(model, images)
             row[f'feature_cka_{name}'] = linear_cka(final_tokens(model, images),
                                                     teacher_tokens[name])
         row[f'knn_{name}'] = knn_score(model, images, labels, folds, k)
@@ -367,7 +348,8 @@ def main(argv=None):
 
     print(markdown(rows, runs))
     report = dict(runs=runs, results=rows, k=args.k, crops_per_half=args.crops,
-                  seed=args.seed, student_seed=args.student_seed, image_size=size, command=' '.join(['python'] + sys.argv),
+                  seed=args.seed, student_seed=args.student_seed, image_size=size,
+                  command=' '.join(['python'] + sys.argv),
                   sets=dict(faces=f'skimage lfw_subset, {len(sets["faces"][1])} images',
                             crops=f'{len(sets["crops"][1])} crops of '
                             f'{", ".join(SKIMAGE_HELD_OUT + MATPLOTLIB_HELD_OUT)}'))

@@ -13,4 +13,4 @@ model = dict(
         stage_cfgs=dict(block_cfgs=dict(window_size=6))),
     # in_channels / out_channels follow the encoder (1024) and the image (3)
     neck=dict(type='SimMIMDecoder', encoder_stride=32),
-    head=dict(type='SimMIMReconstructionLoss', criterion='L1'))
+    head=dict(type='SimMIMReconstructionHead', criterion='L1'))

@@ -54,7 +54,7 @@ class MIMDistiller(BaseSelfSupervisor):
             feature map to the teacher's width to regress the teacher's whitened final map.
 
     Both see the full image, as both papers. With ``neck`` (a SimMIMDecoder) and ``head`` (a
-    SimMIMReconstructionLoss) the student instead sees the SimMIM-masked image (masks from
+    SimMIMReconstructionHead) the student instead sees the SimMIM-masked image (masks from
     the pipeline's SimMIMMaskGenerator) and the pixel loss is added; the teacher still sees
     the full image.
 
@@ -159,5 +159,5 @@ class MIMDistiller(BaseSelfSupervisor):
             losses = dict(loss_fd=self.distill_loss(self.projector(features), target))
         if self.neck is not None:
             features = feature_map(self.backbone, outputs[-1], inputs)
-            losses['loss_pixel'] = self.head(self.neck(features), inputs, mask)
+            losses['loss_pixel'] = self.head.loss(self.neck(features), inputs, mask)
         return losses

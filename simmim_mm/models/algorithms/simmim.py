@@ -42,10 +42,11 @@ class SimMIM(BaseSelfSupervisor):
     """SimMIM (Xie et al., CVPR 2022): the encoder sees masked patches as a learnable mask
     token, the one-layer decoder regresses their raw (normalized) pixels.
 
-    ``backbone`` is the encoder, ``neck`` the decoder, ``head`` the loss, as in mmpretrain, so
-    checkpoint keys (``backbone.*``, ``neck.decoder.0.*``) and ``prefix='backbone.'`` loading
-    for fine-tuning work the same. The decoder's ``in_channels`` / ``out_channels`` default to
-    the encoder's width and input channels.
+    ``backbone`` is the encoder, ``neck`` the decoder, ``head`` scores the reconstruction
+    (``head.loss(pred, target, mask)``), as in mmpretrain, so checkpoint keys (``backbone.*``,
+    ``neck.decoder.0.*``) and ``prefix='backbone.'`` loading for fine-tuning work the same. The
+    decoder's ``in_channels`` / ``out_channels`` default to the encoder's width and input
+    channels.
     """
 
     def __init__(self,
@@ -91,7 +92,7 @@ class SimMIM(BaseSelfSupervisor):
              **kwargs) -> Dict[str, Tensor]:
         mask = torch.stack([sample.mask for sample in data_samples])
         reconstruction = self.reconstruct(inputs, mask)
-        return dict(loss=self.head(reconstruction, inputs, mask))
+        return dict(loss=self.head.loss(reconstruction, inputs, mask))
 
     def forward(self, inputs: Tensor, data_samples: Optional[List[DataSample]] = None,
                 mode: str = 'tensor'):
@@ -108,6 +109,6 @@ class SimMIM(BaseSelfSupervisor):
         mask = torch.stack([sample.mask for sample in data_samples])
         reconstruction = self.reconstruct(inputs, mask)
         for i, sample in enumerate(data_samples):
-            loss = self.head(reconstruction[i:i + 1], inputs[i:i + 1], mask[i:i + 1])
+            loss = self.head.loss(reconstruction[i:i + 1], inputs[i:i + 1], mask[i:i + 1])
             sample.set_field(loss.detach(), 'reconstruction_loss', field_type='data')
         return data_samples

@@ -1,0 +1,3 @@
+from .reconstruction_head import SimMIMReconstructionHead
+
+__all__ = ['SimMIMReconstructionHead']
