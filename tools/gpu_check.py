@@ -1,92 +1,180 @@
 """Helpers of tools/gpu_check.sh: what the kit holds, the demo check and the summary table.
 
-    python tools/gpu_check.py kit            # requirements installed from the kit (--no-deps)
+    python tools/gpu_check.py requirements   # what the kit is made for (requirements/*.txt)
+    python tools/gpu_check.py constraints    # the pins it is made with (constraints.txt)
     python tools/gpu_check.py build-tools    # what tools/build_mmcv.sh's build venv installs
+    python tools/gpu_check.py mmcv-version   # the mmcv whose source the kit carries
+    python tools/gpu_check.py prune WHEELS NODE_HAS      # drops wheels the node has
+    python tools/gpu_check.py install-plan KIT           # the kit's wheels this Python lacks
     python tools/gpu_check.py check-demo WORK_DIR ITERS RESUMED_ITERS
     python tools/gpu_check.py downstream WORK_DIR SIMMIM_CHECKPOINT
     python tools/gpu_check.py summary LOGDIR # prints the table, writes LOGDIR/summary.md
 
-Standard library only at import: `kit` runs on whatever networked machine prepares the kit.
+Standard library only at import: `requirements`, `constraints` and `prune` run on whatever
+networked machine prepares the kit. Every version comes from requirements/ when it runs.
 """
 import glob
 import json
 import math
+import os
 import os.path as osp
 import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from typing import Dict, Iterable, List, Tuple
 
-# What the GPU machine lacks, for its Python (3.12): the OpenMMLab stack at the versions of
-# requirements/constraints.txt and every dependency of it, of simmim_mm and of its extras
-# that is not in GPU_MACHINE_HAS, pinned to versions resolved for Python 3.12 (2026-11).
-# Installed with --no-deps, so pip can never replace what the machine has (its CUDA torch).
-# mmcv is not here: the kit carries its source and a wheel built without ops (see prepare).
-KIT = [
-    'mmengine==0.10.7', 'mmpretrain==1.2.0', 'mmdet==3.3.0', 'mmsegmentation==1.2.2',
-    # mmengine / mmcv
-    'addict==2.4.0', 'termcolor==3.3.0', 'yapf==0.43.0', 'platformdirs==4.14.8',
-    # mmpretrain
-    'importlib-metadata==10.2.0', 'lazy-importer==0.1.0', 'mat4py==0.6.0',
-    'modelindex==0.0.2', 'model-index==0.1.11', 'ordered-set==4.1.0',
-    # mmdet
-    'pycocotools==2.0.11', 'shapely==2.2.0', 'terminaltables==3.1.10',
-    # mmsegmentation (ftfy is what it imports without declaring it, requirements/downstream)
-    'prettytable==3.18.0', 'wcwidth==0.9.4', 'ftfy==6.3.1',
-    # simmim_mm (shard patterns)
-    'braceexpand==0.1.7',
-    # tests (requirements/tests.txt)
-    'yacs==0.1.8',
-    # the machine has setuptools, maybe >= 82, which dropped the pkg_resources that mmengine
-    # resolves `mmdet::` / `mmseg::` config bases with (requirements/runtime.txt): replaced
-    'setuptools==80.9.0',
-]
-# Packages of the kit that the machine has too, at a version our requirements may exclude.
-REPLACES = {'setuptools'}
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+# What the kit is made for: simmim_mm with its `downstream` and `tests` extras
+KIT_REQUIREMENTS = ('runtime', 'downstream', 'tests')
+# The GPU node's own: its CUDA torch and torchvision are never downloaded nor replaced.
+NODE_OWNS = {'torch', 'torchvision'}
+# mmcv is built on the node from the kit's source, or installed from a wheel without ops.
+BUILT_ON_THE_NODE = {'mmcv'}
 # tools/build_mmcv.sh's throw-away build venv installs these (offline: from the kit); they
-# are downloaded with their own dependencies and never installed into the machine's Python.
+# are downloaded with their own dependencies and never installed into the node's Python.
 BUILD_TOOLS = ['setuptools<70', 'wheel', 'ninja']
-MMCV_VERSION = '2.1.0'
-
-# The GPU machine's preinstalled packages (.library/device/KINDS.md, 'Python packages
-# already there', read 2026-11-17): nothing of these goes into the kit.
-GPU_MACHINE_HAS = set("""
-absl-py accelerate aiofiles aiohappyeyeballs aiohttp aiosignal annotated-doc anyio attrs
-botorch build certifi charset-normalizer chex click cloudpickle cmake colorama contourpy
-coverage cuda-bindings cuda-core cuda-pathfinder cuda-toolkit cupy-cuda13x cycler cython
-diffrax e3nn einops equinox etils execnet filelock flatbuffers flax fonttools formulaic
-frozenlist fsspec gpytorch grpcio h11 h5py hf-xet httpcore httpx huggingface-hub humanize
-hypothesis idna imageio iniconfig interface-meta jax jax-cuda13-pjrt jax-cuda13-plugin jaxlib
-jaxtyping jinja2 joblib kiwisolver lazy-loader lightning lightning-utilities linear-operator
-lineax llvmlite lxml markdown markdown-it-py markupsafe matplotlib mdurl meson ml-dtypes
-mpi4py mpmath msgpack multidict multipledispatch mypy-extensions nanobind narwhals networkx
-ninja numba numba-cuda numpy numpyro nvidia-cublas nvidia-cuda-cupti nvidia-cuda-nvrtc
-nvidia-cuda-runtime nvidia-cudnn-cu13 nvidia-cufft nvidia-cufile nvidia-curand nvidia-cusolver
-nvidia-cusparse nvidia-cusparselt-cu13 nvidia-ml-py nvidia-nccl-cu13 nvidia-nvjitlink
-nvidia-nvshmem-cu13 nvidia-nvtx onnx onnx-ir onnxruntime onnxscript opencv-python-headless
-optax opt-einsum opt-einsum-fx optimistix orbax-checkpoint packaging pandas pathspec patsy
-peft pillow pip pluggy portalocker prometheus-client propcache protobuf psutil pyarrow
-pybind11 py-cpuinfo pygments pyparsing pyproject-hooks pyre-extensions pytest
-pytest-benchmark pytest-cov pytest-mock pytest-timeout pytest-xdist python-dateutil
-pytorch-lightning pyyaml regex requests rich sacrebleu safetensors scikit-build-core
-scikit-image scikit-learn scipy seaborn sentencepiece sentence-transformers setuptools
-shellingham simplejson six sortedcontainers statsmodels sympy tabulate tensorboard
-tensorboard-data-server tensorstore threadpoolctl tifffile tiktoken timm tokenizers toolz
-torch torchaudio torchdiffeq torch-geometric torchmetrics torchvision tqdm transformers
-treescope triton typer typing-extensions typing-inspect urllib3 uvloop wadler-lindig
-werkzeug wheel wrapt xarray xxhash yarl zipp
-""".split())
-# Requirements that the machine meets under another name: mmengine and mmcv ask for
-# opencv-python, whose cv2 the headless build provides.
-PROVIDED_AS = {'opencv-python': 'opencv-python-headless'}
+# Distributions that install the same `cv2`: mmengine asks for opencv-python, and a node
+# with any of them has what it needs.
+OPENCV = {'opencv-python', 'opencv-python-headless', 'opencv-contrib-python',
+          'opencv-contrib-python-headless'}
 
 
 def canonical(name: str) -> str:
     return re.sub(r'[-_.]+', '-', name).lower()
 
 
-def kit_names() -> set:
-    return {canonical(re.split(r'[<>=!~;\[ ]', line)[0]) for line in KIT}
+def requirement_name(line: str) -> str:
+    return canonical(re.split(r'[<>=!~;\[ ]', line.strip(), maxsplit=1)[0])
+
+
+def requirement_lines(name: str) -> List[str]:
+    """The requirement lines of requirements/<name>.txt, comments dropped."""
+    with open(osp.join(REPO_ROOT, 'requirements', f'{name}.txt')) as file:
+        lines = [line.split('#', 1)[0].strip() for line in file]
+    return [line for line in lines if line]
+
+
+def kit_requirements() -> List[str]:
+    """What the kit is downloaded for: the requirements of simmim_mm and its extras, but the
+    node's own torch / torchvision and the mmcv built there."""
+    skip = NODE_OWNS | BUILT_ON_THE_NODE
+    return [line for name in KIT_REQUIREMENTS for line in requirement_lines(name)
+            if requirement_name(line) not in skip]
+
+
+def kit_constraints() -> List[str]:
+    """requirements/constraints.txt (the measured stack) but the node's own packages."""
+    return [line for line in requirement_lines('constraints')
+            if requirement_name(line) not in NODE_OWNS]
+
+
+def mmcv_version() -> str:
+    for line in requirement_lines('constraints'):
+        if requirement_name(line) == 'mmcv':
+            return line.split('==', 1)[1].strip()
+    raise SystemExit('requirements/constraints.txt pins no mmcv')
+
+
+def wheel_name_version(filename: str) -> Tuple[str, str]:
+    """(canonical name, version) from a wheel's file name (PEP 427)."""
+    name, version = osp.basename(filename).split('-')[:2]
+    return canonical(name), version
+
+
+def node_has_names(path: str) -> set:
+    """Package names from a file of one per line, bare or as `pip freeze` writes them."""
+    with open(path) as file:
+        lines = [line.split('#', 1)[0].strip() for line in file]
+    return {requirement_name(line) for line in lines if line and not line.startswith('-')}
+
+
+def prune(wheel_dir: str, node_has: set) -> List[str]:
+    """Removes the wheels of packages the node has (their versions are the node's business),
+    but those pinned by constraints.txt: whether the node's version will do is decided on the
+    node. Returns the removed files' names."""
+    pinned = {requirement_name(line) for line in kit_constraints()}
+    has = set(node_has) | (OPENCV if node_has & OPENCV else set())
+    removed = []
+    for path in sorted(glob.glob(osp.join(wheel_dir, '*.whl'))):
+        name = wheel_name_version(path)[0]
+        if name in has and name not in pinned:
+            os.remove(path)
+            removed.append(osp.basename(path))
+    return removed
+
+
+def _packaging():
+    try:
+        from packaging.requirements import Requirement
+        from packaging.version import Version
+    except ImportError:  # a bare node: pip carries its own copy
+        from pip._vendor.packaging.requirements import Requirement
+        from pip._vendor.packaging.version import Version
+    return Requirement, Version
+
+
+def install_plan(wheels: Iterable[str], installed: Dict[str, str],
+                 requirements: Iterable[str]) -> Tuple[List[str], List[str]]:
+    """Which of the kit's wheels to install (``--no-deps``) into a Python that has
+    ``installed`` ({canonical name: version}): those of packages it lacks, or has at a
+    version outside ``requirements``' range. Returns (wheels to install, what is kept and
+    why). Raises SystemExit, naming it, for a requirement that neither the kit nor the
+    Python meets."""
+    Requirement, Version = _packaging()
+    reqs = [Requirement(line) for line in requirements]
+    specs = {}
+    for req in reqs:
+        specs.setdefault(canonical(req.name), []).append(req.specifier)
+    installed = dict(installed)
+    for name in OPENCV & set(installed):
+        installed.setdefault('opencv-python', installed[name])
+
+    def meets(name: str, version: str) -> bool:
+        return all(spec.contains(Version(version), prereleases=True)
+                   for spec in specs.get(name, []))
+
+    to_install, kept = [], []
+    for path in sorted(wheels):
+        name, version = wheel_name_version(path)
+        have = installed.get(name)
+        if have is not None and meets(name, have):
+            kept.append(f'{name} {have} (installed; the kit has {version})')
+        else:
+            to_install.append(path)
+    available = {wheel_name_version(path) for path in to_install}
+    for req in reqs:
+        name = canonical(req.name)
+        if name in installed and meets(name, installed[name]):
+            continue
+        if not any(n == name and meets(n, v) for n, v in available):
+            have = f'has {name} {installed[name]}' if name in installed else 'lacks it'
+            raise SystemExit(
+                f'the kit has no wheel for {req} and this Python {have}: make the kit '
+                'again with `bash tools/gpu_check.sh prepare` (without --node-has, or with a '
+                'file that does not list it)')
+    return to_install, kept
+
+
+def installed_distributions() -> Dict[str, str]:
+    from importlib import metadata
+    return {canonical(dist.metadata['Name']): dist.version
+            for dist in metadata.distributions() if dist.metadata['Name']}
+
+
+def node_install_plan(kit: str) -> List[str]:
+    """install_plan for this Python and the kit in ``kit``; the node's own torch and
+    torchvision must be there already."""
+    installed = installed_distributions()
+    missing = sorted(NODE_OWNS - set(installed))
+    if missing:
+        raise SystemExit(f'this Python has no {" or ".join(missing)}: the kit brings none, '
+                         "install the node's own (CUDA) build first")
+    wheels = glob.glob(osp.join(kit, 'wheels', '*.whl'))
+    to_install, kept = install_plan(wheels, installed, kit_requirements())
+    for line in kept:
+        print(f'keeps {line}', file=sys.stderr)
+    return to_install
 
 
 # ---------------------------------------------------------------------------- demo check
@@ -134,7 +222,7 @@ def downstream(work_dir: str, checkpoint: str) -> str:
     a SimMIM checkpoint of the demo's Swin, on tiny generated COCO / ADE20K folders. The data
     and config overrides are tests/test_tools/test_transfer_e2e.py's own; unlike that test
     (which tests/conftest.py keeps on the CPU), this trains on the GPU when there is one."""
-    repo = osp.dirname(osp.dirname(osp.abspath(__file__)))
+    repo = REPO_ROOT
     sys.path[:0] = [osp.join(repo, 'tests'), osp.join(repo, 'tests', 'test_tools')]
     from pathlib import Path
 
@@ -195,10 +283,14 @@ def pytest_detail(xml_path: str) -> str:
 
 
 def benchmark_detail(json_path: str) -> str:
-    """Images/s, FLOP utilization and peak memory of each implementation, and the ratio."""
+    """A train report: images/s, FLOP utilization and peak memory of each implementation, and
+    the ratio; a compress report: teacher and student images/s and the ratios."""
     if not osp.isfile(json_path):
         return ''
-    report = json.load(open(json_path))
+    with open(json_path) as file:
+        report = json.load(file)
+    if report.get('kind') == 'compress':
+        return compress_detail(report)
     parts = []
     for impl, result in report['results'].items():
         text = f"{impl} {result['images_per_s']:.4g} img/s"
@@ -214,6 +306,18 @@ def benchmark_detail(json_path: str) -> str:
         parts.append('standalone loop agrees' if check['agrees'] else
                      f"standalone loop DISAGREES by more than {check['tolerance']:.0%}")
     return f"batch {report['batch_size']} {report['precision']}: " + '; '.join(parts)
+
+
+def compress_detail(report: dict) -> str:
+    """'batch 64 bf16, 224 px: teacher 900 img/s; student 3100 img/s; 4.0x fewer parameters,
+    3.8x fewer FLOPs, 3.44x the images/s'."""
+    parts = [f"{role} {result['images_per_s']:.4g} img/s"
+             for role, result in report['results'].items()]
+    ratio = report['teacher_over_student']
+    parts.append(f"{ratio['parameters']:.1f}x fewer parameters, {ratio['flops']:.1f}x fewer "
+                 f"FLOPs, {ratio['speedup']:.2f}x the images/s")
+    return (f"batch {report['batch_size']} {report['precision']}, {report['image_size']} px: "
+            + '; '.join(parts))
 
 
 def step_detail(logdir: str, step_id: str, note: str) -> str:
@@ -256,18 +360,22 @@ def summary(logdir: str) -> str:
 
 def main(argv):
     usage = __doc__.split('\n\n')[1]
-    if argv[:1] == ['kit'] and len(argv) == 1:
-        print('\n'.join(KIT))
-    elif argv[:1] == ['build-tools'] and len(argv) == 1:
-        print('\n'.join(BUILD_TOOLS))
-    elif argv[:1] == ['mmcv-version'] and len(argv) == 1:
-        print(MMCV_VERSION)
-    elif argv[:1] == ['check-demo'] and len(argv) == 4:
-        print(check_demo(argv[1], int(argv[2]), int(argv[3])))
-    elif argv[:1] == ['downstream'] and len(argv) == 3:
-        print(downstream(argv[1], argv[2]))
-    elif argv[:1] == ['summary'] and len(argv) == 2:
-        print(summary(argv[1]), end='')
+    verb, args = (argv[0], argv[1:]) if argv else ('', [])
+    lists = {'requirements': kit_requirements, 'constraints': kit_constraints,
+             'build-tools': lambda: BUILD_TOOLS, 'mmcv-version': lambda: [mmcv_version()]}
+    if verb in lists and not args:
+        print('\n'.join(lists[verb]()))
+    elif verb == 'prune' and len(args) == 2:
+        removed = prune(args[0], node_has_names(args[1]))
+        print(f'left out {len(removed)} wheels of packages the node has', file=sys.stderr)
+    elif verb == 'install-plan' and len(args) == 1:
+        print('\n'.join(node_install_plan(args[0])))
+    elif verb == 'check-demo' and len(args) == 3:
+        print(check_demo(args[0], int(args[1]), int(args[2])))
+    elif verb == 'downstream' and len(args) == 2:
+        print(downstream(args[0], args[1]))
+    elif verb == 'summary' and len(args) == 1:
+        print(summary(args[0]), end='')
     else:
         sys.exit(f'usage:\n{usage}')
 

@@ -2,14 +2,23 @@
 # The GPU check in one command. A bare CUDA machine with no network lacks the OpenMMLab
 # stack, so a kit of what it lacks is prepared on a networked machine first:
 #
-#   bash tools/gpu_check.sh prepare DIR [--python-version 3.12]   # networked machine
-#   bash tools/gpu_check.sh install DIR                            # GPU machine, offline
+#   bash tools/gpu_check.sh prepare DIR [--python-version 3.12] [--node-has FILE]  # networked
+#   bash tools/gpu_check.sh install DIR [--dry-run]                  # GPU machine, offline
 #   bash tools/gpu_check.sh run LOGDIR [--kit DIR] [--budget-s 540] [--smoke]
 #   bash tools/gpu_check.sh all DIR LOGDIR [--budget-s 540] [--smoke]   # install + run
 #
+# prepare: wheels of simmim_mm's requirements (requirements/runtime, downstream, tests) and
+# all their dependencies for the GPU machine's Python, at the versions that
+# requirements/constraints.txt pins, but torch and torchvision (the GPU machine's own CUDA
+# build); mmcv's source and mmcv built without ops. --node-has FILE (package names, one a
+# line, or `pip freeze` of the GPU machine) leaves out what that machine has, but pinned ones.
+# install: the kit's wheels of what $PYTHON lacks, or has at a version outside the
+# requirements, with --no-deps from the kit alone: the machine's own packages that meet the
+# requirements, its CUDA torch above all, are never replaced. --dry-run lists them.
 # run: (a) the CUDA tests (tests/test_cuda); (b) the demo config for 50 iterations with AMP,
 # then resumed for 10 more; (c) tools/benchmark.py train in bf16 and fp16: Swin-B 192 against
-# mmpretrain, ViT-B 224; (d) 2 iterations each of the Mask R-CNN and UperNet configs and an
+# mmpretrain, ViT-B 224; tools/benchmark.py compress in bf16: the distillation configs'
+# teachers and students; (d) 2 iterations each of the Mask R-CNN and UperNet configs and an
 # evaluation, from (b)'s checkpoint (tests/test_tools/test_transfer_e2e.py's data and config
 # overrides, but on the GPU, which that test leaves alone). It prints one summary table
 # (also LOGDIR/summary.md); each step's output is in LOGDIR, work dirs elsewhere.
@@ -18,25 +27,27 @@
 # within the budget (seconds, counted from the start of the command), else the table says
 # why. Without a GPU, (a) reports its skips and (b)-(d) are skipped; --smoke runs (b)-(d)
 # tiny on the CPU instead, to try the whole flow on a machine without a GPU.
-# Python is $PYTHON (default python3). Everything is installed with --no-deps: the
-# machine's own packages, its CUDA torch above all, are never replaced.
+# Python is $PYTHON (default python3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 HELPER=tools/gpu_check.py
 START=$SECONDS
 
-usage() { sed -n '5,8p' "$0" | sed 's/^# //' >&2; exit 2; }
+usage() { grep '^#   bash tools/gpu_check.sh ' "$0" | sed 's/^#   //' >&2; exit 2; }
 die() { echo "gpu_check: $*" >&2; exit 2; }
 log() { echo "[gpu_check] $*" >&2; }
 
 # ------------------------------------------------------------------ prepare (networked)
 prepare() {
-    local dir="" pyver=3.12
+    local dir="" pyver=3.12 node_has=""
     while [ $# -gt 0 ]; do
         case $1 in
             --python-version) [ $# -ge 2 ] || die "--python-version needs a value"
                               pyver=$2; shift 2 ;;
+            --node-has) [ $# -ge 2 ] || die "--node-has needs FILE"
+                        [ -f "$2" ] || die "--node-has: no file $2"
+                        node_has=$(cd "$(dirname "$2")" && pwd)/$(basename "$2"); shift 2 ;;
             -*) die "prepare: unknown option $1" ;;
             *) [ -z "$dir" ] || die "prepare takes one DIR"; dir=$1; shift ;;
         esac
@@ -44,9 +55,9 @@ prepare() {
     [ -n "$dir" ] || die "prepare needs DIR"
     [[ $pyver =~ ^3\.[0-9]+$ ]] || die "--python-version must look like 3.12, not $pyver"
     local net=${PREPARE_PYTHON:-python3}  # any Python with pip and network does
-    mkdir -p "$dir"/{wheels,src,mmcv-lite}
+    mkdir -p "$dir"/{wheels,build-tools,src,mmcv-lite}
     dir=$(cd "$dir" && pwd)
-    rm -f "$dir"/wheels/* "$dir"/src/* "$dir"/mmcv-lite/*  # one version of each, always
+    rm -f "$dir"/wheels/* "$dir"/build-tools/* "$dir"/src/* "$dir"/mmcv-lite/*  # one version
     # Wheels for the GPU machine's Python on manylinux x86-64, whichever Python runs this
     # (pip matches each manylinux_2_N exactly, hence the list).
     local target=(--only-binary=:all: --python-version "$pyver" --implementation cp
@@ -54,13 +65,19 @@ prepare() {
     local n
     for n in 17 24 27 28 31 34 35; do target+=(--platform "manylinux_2_${n}_x86_64"); done
     target+=(--platform manylinux2014_x86_64 --platform manylinux1_x86_64)
-    local packages tools
-    mapfile -t packages < <("$net" $HELPER kit)
+    local requirements tools
+    mapfile -t requirements < <("$net" $HELPER requirements)
+    "$net" $HELPER constraints > "$dir/constraints.txt"
     mapfile -t tools < <("$net" $HELPER build-tools)
-    log "downloading ${#packages[@]} wheels for Python $pyver (each named, no dependencies)"
-    "$net" -m pip download -q --no-deps "${target[@]}" -d "$dir/wheels" "${packages[@]}"
+    log "downloading ${#requirements[@]} requirements and their dependencies for Python" \
+        "$pyver, pinned by requirements/constraints.txt"
+    "$net" -m pip download -q "${target[@]}" -d "$dir/wheels" -c "$dir/constraints.txt" \
+        "${requirements[@]}"
+    if [ -n "$node_has" ]; then "$net" $HELPER prune "$dir/wheels" "$node_has"; fi
+    # tools/build_mmcv.sh's build venv installs these, offline, from the kit: a folder of
+    # their own, never installed into the GPU machine's Python
     log "downloading mmcv's build tools with their dependencies: ${tools[*]}"
-    "$net" -m pip download -q "${target[@]}" -d "$dir/wheels" "${tools[@]}"
+    "$net" -m pip download -q "${target[@]}" -d "$dir/build-tools" "${tools[@]}"
 
     # mmcv: its source, built with CUDA ops on the GPU machine, and a wheel without ops
     # (pure Python, named mmcv-lite) made here, which the GPU machine installs at once. Its
@@ -79,28 +96,45 @@ prepare() {
     (cd "$tmp/mmcv-$version" && MMCV_WITH_OPS=0 "$tmp/venv/bin/python" -m pip wheel -q \
         --no-deps --no-build-isolation -w "$dir/mmcv-lite" .)
     echo "$pyver" > "$dir/python-version"
-    local files=("$dir"/wheels/*.whl "$dir"/src/*.tar.gz "$dir"/mmcv-lite/*.whl)
+    local files=("$dir"/wheels/*.whl "$dir"/build-tools/*.whl "$dir"/src/*.tar.gz
+                 "$dir"/mmcv-lite/*.whl)
     log "kit for Python $pyver in $dir: $(du -sh "$dir" | cut -f1), ${#files[@]} files"
 }
 
 # ------------------------------------------------------------------ install (offline)
 install() {
-    [ $# -eq 1 ] || die "install takes DIR (a kit made by prepare)"
-    local dir
-    dir=$(cd "$1" 2>/dev/null && pwd) || die "install: no folder $1"
+    local dir="" dry=0
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --dry-run) dry=1; shift ;;
+            -*) die "install: unknown option $1" ;;
+            *) [ -z "$dir" ] || die "install takes DIR (a kit made by prepare)"; dir=$1; shift ;;
+        esac
+    done
+    [ -n "$dir" ] || die "install takes DIR (a kit made by prepare)"
+    local given=$dir
+    dir=$(cd "$given" 2>/dev/null && pwd) || die "install: no folder $given"
     [ -f "$dir/python-version" ] || die "install: $dir is no kit (run prepare first)"
     local want have
     want=$(cat "$dir/python-version")
     have=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     [ "$want" = "$have" ] || die "install: the kit is for Python $want, $PY is Python $have"
-    export PIP_NO_INDEX=1 PIP_FIND_LINKS="$dir/wheels" PIP_DISABLE_PIP_VERSION_CHECK=1
-    local packages
-    mapfile -t packages < <("$PY" $HELPER kit)
-    log "installing ${#packages[@]} packages from $dir into $PY (no dependencies, no index)"
-    "$PY" -m pip install -q --no-deps "${packages[@]}"
+    # the kit's wheels of what $PY lacks; fails, naming it, where the kit lacks one it needs
+    local plan wheels=() mmcv_lite=()
+    plan=$("$PY" $HELPER install-plan "$dir") || die "install: $dir cannot complete $PY"
+    [ -z "$plan" ] || mapfile -t wheels <<< "$plan"
     if ! "$PY" -c 'import mmcv' 2>/dev/null; then  # one built with ops stays
-        "$PY" -m pip install -q --no-deps "$dir"/mmcv-lite/*.whl
+        mmcv_lite=("$dir"/mmcv-lite/*.whl)
+        [ -f "${mmcv_lite[0]}" ] || die "install: the kit has no mmcv wheel in $dir/mmcv-lite"
     fi
+    if [ "$dry" = 1 ]; then
+        printf 'would install %s\n' "${wheels[@]##*/}" "${mmcv_lite[@]##*/}" simmim_mm
+        return 0
+    fi
+    export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
+    log "installing ${#wheels[@]} wheels from $dir into $PY (no dependencies, no index)"
+    [ ${#wheels[@]} -eq 0 ] || "$PY" -m pip install -q --no-deps "${wheels[@]}"
+    [ ${#mmcv_lite[@]} -eq 0 ] || "$PY" -m pip install -q --no-deps "${mmcv_lite[@]}"
     # editable, as make setup does; setuptools is the machine's own (no build isolation)
     "$PY" -m pip install -q --no-deps --no-build-isolation -e .
     "$PY" - <<'EOF'
@@ -185,7 +219,8 @@ start_ops_build() {  # KIT CUDA: builds mmcv with ops in the background (LOGDIR/
     # MMCV_CUDA=1 on a GPU machine: a failed CUDA check fails, never falls back to CPU ops.
     # nice: the build shares the CPUs with (a)-(c), whose timings must not suffer more than
     # need be. setsid: its own process group, so that it can be stopped with its children.
-    PIP_NO_INDEX=1 PIP_FIND_LINKS="$kit/wheels" MMCV_SRC="$src" PYTHON="$PY" \
+    PIP_NO_INDEX=1 PIP_FIND_LINKS="$kit/build-tools" MMCV_SRC="$src" PYTHON="$PY" \
+        MMCV_VERSION=$("$PY" $HELPER mmcv-version) \
         MMCV_CUDA=$([ "$cuda" = 1 ] && echo 1 || echo auto) \
         setsid nice -n 19 bash -c 'bash tools/build_mmcv.sh >"$1/mmcv_build.out" \
             2>"$1/mmcv_build.log"; echo $? >"$1/mmcv_build.rc"' _ "$LOGDIR" &
@@ -272,9 +307,12 @@ run_steps() {  # SMOKE
     local pytest=("$PY" -m pytest -q -rs -p no:cacheprovider)
 
     step a 240 "CUDA tests (tests/test_cuda)" \
-        "${pytest[@]}" tests/test_cuda --junitxml="$LOGDIR/a.xml" --basetemp="$SCRATCH/a"
+        "${pytest[@]}" tests/test_cuda \
+        "tests/test_tools/test_kill_resume.py::test_resume_reproduces_uninterrupted_run[cuda-2workers]" \
+        --junitxml="$LOGDIR/a.xml" --basetemp="$SCRATCH/a"
 
     local iters=50 log_every=10 precisions=(bf16 fp16) bench=(--device cuda --batch-size 128)
+    local compress=(--device cuda --batch-size 64 --rounds 2 --precision bf16)
     local d_need=120 where="on the GPU"  # an estimate: (d) is two 2-iteration trainings
     if [ "$cuda" = 0 ]; then
         if [ "$smoke" = 0 ]; then
@@ -287,6 +325,8 @@ run_steps() {  # SMOKE
         # --smoke: the same commands, tiny, so that the flow is tried before a GPU is lent
         iters=2 log_every=1 precisions=(fp32) d_need=900 where="on the CPU (smoke)" CAP_SCALE=5
         bench=(--device cpu --batch-size 1 --trials 1 --warmup 1 --no-memory --no-check)
+        compress=(--device cpu --batch-size 1 --trials 1 --warmup 1 --rounds 1 --no-memory
+                  --precision fp32)
     fi
 
     step b 240 "demo, $iters it with AMP, then resumed to $((iters + 10)), $where" \
@@ -306,6 +346,18 @@ run_steps() {  # SMOKE
                     --out "$LOGDIR/$id.json"
             fi
         done
+    done
+
+    # what compression buys: the teachers and students of the distillation configs, at the
+    # fine-tune size (docs/en/useful_tools/benchmark.md's table)
+    local pair
+    for pair in vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px \
+                vit-base-p16-to-vit-tiny-p16_32xb128-amp-300e_in1k-224px \
+                swin-base-w6-to-swin-tiny-w6_32xb128-amp-300e_in1k-192px; do
+        id=c_compress_${pair%%_*}
+        step "$id" 120 "compress ${pair%%_*}, ${compress[-1]}, $where" \
+            "$PY" tools/benchmark.py compress "configs/distill/tinymim_$pair.py" \
+            "${compress[@]}" --out "$LOGDIR/$id.json"
     done
 
     # from (b)'s checkpoint: the demo's Swin is the one test_transfer_e2e.py fine-tunes
