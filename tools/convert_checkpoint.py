@@ -1,5 +1,5 @@
 """Convert a SimMIM checkpoint from microsoft/SimMIM, Hugging Face or mmpretrain into one that
-configs/**/simmim_*.py load unchanged (encoder, mask token and decoder), or an official
+a configs/pretrain/ config loads unchanged (encoder, mask token and decoder), or an official
 fine-tuned classifier into an mmpretrain classifier checkpoint.
 
     python tools/convert_checkpoint.py simmim_pretrain__swin_base__img192_window6__100ep.pth \
@@ -7,8 +7,9 @@ fine-tuned classifier into an mmpretrain classifier checkpoint.
     python tools/convert_checkpoint.py pytorch_model.bin swin-b_hf.pth --from hf \
         --config configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py
 
-Without --config the weights are matched against every configs/**/simmim_*.py of the same
-width. An official fine-tuned classifier (``head.*``, no ``encoder.``) becomes an mmpretrain
+Without --config the weights are matched against the configs that configs/metafile.yml names
+(each model's Config) of the same width, in the metafile's order; the first they fit is used.
+An official fine-tuned classifier (``head.*``, no ``encoder.``) becomes an mmpretrain
 ImageClassifier checkpoint (``backbone.*``, ``head.fc.*``); give --config an mmpretrain
 classifier config to check it too. Nothing is written unless every key and shape fits.
 """
@@ -25,7 +26,7 @@ def parse_args(argv=None):
     parser.add_argument('--from', dest='source', required=True, choices=sorted(SOURCES),
                         help='layout of SRC')
     parser.add_argument('--config', help='config whose model the result must fit '
-                        '(default: the configs/**/simmim_*.py it fits)')
+                        '(default: the first config in configs/metafile.yml it fits)')
     return parser.parse_args(argv)
 
 

@@ -13,9 +13,9 @@ import os.path as osp
 import sys
 
 from simmim_mm.checkpoint import CheckpointError
-from simmim_mm.checkpoint.download import DownloadError, cache_dir
-from simmim_mm.checkpoint.model_zoo import (MODEL_INDEX, describe, download_model, get_model,
-                                            load_models, readme_table, top1)
+from simmim_mm.checkpoint.model_zoo import (MODEL_INDEX, DownloadError, cache_dir, describe,
+                                            download_model, get_model, load_models,
+                                            readme_table, top1)
 
 
 def parse_args(argv=None):

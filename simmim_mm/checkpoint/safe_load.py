@@ -13,7 +13,7 @@ from typing import Optional
 
 import torch
 
-from .key_mapping import CheckpointError
+from .errors import CheckpointError
 
 
 class CfgNodeAsDict:

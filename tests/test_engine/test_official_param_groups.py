@@ -22,7 +22,7 @@ from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
 from conftest import REPO_ROOT
-from simmim_mm.checkpoint.official import convert_official_pretrained
+from simmim_mm.checkpoint.conversion.official import convert_official_pretrained
 from simmim_mm.registry import MODELS
 
 PRETRAIN = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'pretrain', '*.py')))

@@ -1,10 +1,10 @@
 """MIMDistiller: a frozen teacher loaded from any SimMIM checkpoint form, relations and
 features that train only the student, and pairings that cannot work refused by name."""
 import os.path as osp
-import sys
 
 import pytest
 import torch
+from checkpoint_helpers import to_official  # the independent official writer
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner.checkpoint import get_state_dict, load_checkpoint, save_checkpoint
@@ -13,9 +13,6 @@ from mmpretrain.structures import DataSample
 from conftest import REPO_ROOT
 from simmim_mm.checkpoint import model_zoo
 from simmim_mm.registry import MODELS
-
-sys.path.insert(0, osp.join(REPO_ROOT, 'tests', 'test_checkpoint'))
-from checkpoint_helpers import to_official  # noqa: E402  the independent official writer
 
 SWIN_TEACHER = dict(type='SimMIMSwinTransformer', img_size=64,
                     arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 4]),

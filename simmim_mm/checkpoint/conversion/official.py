@@ -8,8 +8,8 @@ from typing import Dict
 
 from torch import Tensor
 
-from .key_mapping import (DERIVED_BUFFERS, CheckpointError, Rule, preview, rename_keys,
-                          strip_prefix)
+from ..errors import CheckpointError
+from .key_mapping import DERIVED_BUFFERS, Rule, preview, rename_keys, strip_prefix
 from .patch_merging import reorder_downsample
 
 _BLOCK = r'layers\.(\d+)\.blocks\.(\d+)\.'

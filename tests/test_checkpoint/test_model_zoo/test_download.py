@@ -9,8 +9,8 @@ import pytest
 from checkpoint_helpers import checkpoint_files
 from loopback_server import LoopbackServer
 
-from simmim_mm.checkpoint.download import (CACHE_ENV, ChecksumError, DownloadError, cache_dir,
-                                           download_url)
+from simmim_mm.checkpoint.model_zoo.download import (CACHE_ENV, ChecksumError, DownloadError,
+                                                     cache_dir, download_url)
 
 DATA = os.urandom(3 * (1 << 20) + 12345)  # spans several read chunks
 SHA = hashlib.sha256(DATA).hexdigest()
@@ -109,7 +109,7 @@ def test_concurrent_downloads_of_one_file_take_turns(server, tmp_path):
     downloads it, the other waits and finds it; neither writes into the other's file."""
     server.slow['/ckpt.pth'] = 1.0
     dst = str(tmp_path / 'cache' / 'ckpt.pth')
-    code = ('import sys; from simmim_mm.checkpoint.download import download_url; '
+    code = ('import sys; from simmim_mm.checkpoint.model_zoo.download import download_url; '
             'download_url(sys.argv[1], sys.argv[2], sha256=sys.argv[3], progress=False)')
     ranks = [subprocess.Popen([sys.executable, '-c', code, server.url + '/ckpt.pth', dst, SHA])
              for _ in range(2)]

@@ -6,11 +6,14 @@ import os.path as osp
 import pytest
 import torch
 from checkpoint_helpers import (TINY_SWIN, TINY_VIT, build, random_mask, randomize,
-                                swin_config_text, to_official, vit_config_text, write_config)
+                                swin_config_text, to_official, vit_config_text, write_config,
+                                write_model_index)
 from mmengine.runner import load_checkpoint
 
 from simmim_mm.checkpoint import CheckpointError, convert_checkpoint
-from simmim_mm.checkpoint.patch_merging import official_to_openmmlab
+from simmim_mm.checkpoint.conversion.config_match import build_model
+from simmim_mm.checkpoint.conversion.patch_merging import official_to_openmmlab
+from simmim_mm.package_files import CONFIG_DIR
 from simmim_mm.registry import MODELS
 
 
@@ -207,23 +210,29 @@ def test_official_round_trip(tmp_path, arch, swin_config, vit_config):
 
 
 def test_official_matches_a_config_by_itself(tmp_path):
-    """Without --config the weights pick the one config they fit (same width, other
-    windows in the second)."""
-    config = write_config(tmp_path, 'simmim_a-w2.py', swin_config_text())
-    write_config(tmp_path, 'simmim_b-w4.py', swin_config_text((4, 4, 4, 2)))
+    """Without --config the weights pick the first config of the model index that they fit
+    (same width, other windows in the first); a config the index does not name is not tried,
+    whatever its file name."""
+    (tmp_path / 'configs').mkdir()
+    config = write_config(tmp_path / 'configs', 'tiny-w2.py', swin_config_text())
+    write_config(tmp_path / 'configs', 'tiny-w4.py', swin_config_text((4, 4, 4, 2)))
+    write_config(tmp_path / 'configs', 'simmim_a-unlisted.py', swin_config_text())
+    index = write_model_index(tmp_path, ['configs/tiny-w4.py', 'configs/tiny-w2.py'])
     original = randomize(build(config))
     src = official_file(tmp_path, original.state_dict())
-    chosen = convert_checkpoint(src, str(tmp_path / 'out.pth'), 'official',
-                                config_dir=str(tmp_path))
-    assert osp.basename(chosen) == 'simmim_a-w2.py'
+    chosen = convert_checkpoint(src, str(tmp_path / 'out.pth'), 'official', index=index)
+    assert chosen == config
+    assert torch.load(tmp_path / 'out.pth')['meta']['config'] == 'configs/tiny-w2.py'
 
 
-@pytest.mark.parametrize('config,also', [('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'),
-                                         ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', None)])
+@pytest.mark.parametrize('config,also', [
+    ('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+     'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'),
+    ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', None)])
 def test_official_full_size_loads_into_the_shipped_config(tmp_path, config, also):
-    """Full-size Swin-B / ViT-B in official names convert onto configs/simmim_*.py, found
-    without --config, and load there strictly (load_from-style) with every tensor equal."""
-    from simmim_mm.checkpoint.convert import CONFIG_DIR
+    """Full-size Swin-B / ViT-B in official names convert onto the configs that
+    configs/metafile.yml names, found without --config, and load there strictly
+    (load_from-style) with every tensor equal."""
     model = build(osp.join(CONFIG_DIR, config))
     src, dst = official_file(tmp_path, model.state_dict()), str(tmp_path / 'out.pth')
     chosen = convert_checkpoint(src, dst, 'official')
@@ -296,7 +305,6 @@ def test_official_finetuned_swin_b_fits_mmpretrain_benchmark_config(tmp_path):
     """An official Swin-B/w7 fine-tuned file (names of the official layout, 1000 classes)
     converts onto mmpretrain's own SimMIM fine-tuning config, given as package::path."""
     config = 'mmpretrain::simmim/benchmarks/swin-base-w7_8xb256-coslr-100e_in1k.py'
-    from simmim_mm.checkpoint.convert import build_model
     reference = build_model(config)
     src, dst = tmp_path / 'finetuned.pth', tmp_path / 'classifier.pth'
     torch.save(dict(model=to_official(reference.state_dict(), prefix='')), src)

@@ -4,13 +4,14 @@ The layouts are the same (``backbone.*``, ``backbone.mask_token``, ``neck.decode
 this only drops the derived buffers and refuses anything else; the shape check against the
 config then catches what differs, e.g. mmpretrain's Swin-L, trained with
 ``pad_small_map=True``, has 23x23 relative position tables in its last stage where the
-official Swin (and configs/pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py) shrinks that window to 6.
+official Swin (and our Swin-L/w12 pretraining config) shrinks that window to 6.
 """
 from typing import Dict
 
 from torch import Tensor
 
-from .key_mapping import DERIVED_BUFFERS, CheckpointError, preview, rename_keys
+from ..errors import CheckpointError
+from .key_mapping import DERIVED_BUFFERS, preview, rename_keys
 
 MMPRETRAIN_RULES = [
     (DERIVED_BUFFERS, None),

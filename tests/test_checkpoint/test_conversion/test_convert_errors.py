@@ -5,11 +5,11 @@ import sys
 
 import pytest
 import torch
-from checkpoint_helpers import build, randomize, swin_config_text, to_official, write_config
+from checkpoint_helpers import (build, randomize, swin_config_text, to_official, write_config,
+                                write_model_index)
 
+from conftest import REPO_ROOT
 from simmim_mm.checkpoint import CheckpointError, convert_checkpoint, load_checkpoint_file
-
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 @pytest.fixture
@@ -69,11 +69,12 @@ def test_no_config_fits(tmp_path, official_weights):
     configs = tmp_path / 'configs'
     configs.mkdir()
     write_config(configs, 'simmim_w4.py', swin_config_text((4, 4, 4, 2)))
+    index = write_model_index(tmp_path, ['configs/simmim_w4.py'])
     src, dst = tmp_path / 'src.pth', tmp_path / 'dst.pth'
     torch.save(dict(model=official_weights), src)
     with pytest.raises(CheckpointError, match=r'(?s)fits no config.*simmim_w4\.py.*window 2 in the '
                        r'checkpoint, 4 in the model'):
-        convert_checkpoint(str(src), str(dst), 'official', config_dir=str(configs))
+        convert_checkpoint(str(src), str(dst), 'official', index=index)
     assert not dst.exists()
 
 
@@ -123,7 +124,7 @@ def test_cli_reports_error_and_writes_nothing(tmp_path, official_weights):
     src, dst = tmp_path / 'src.pth', tmp_path / 'dst.pth'
     torch.save(dict(model=official_weights), src)
     result = subprocess.run(
-        [sys.executable, os.path.join(REPO, 'tools', 'convert_checkpoint.py'), str(src),
+        [sys.executable, os.path.join(REPO_ROOT, 'tools', 'convert_checkpoint.py'), str(src),
          str(dst), '--from', 'official'], capture_output=True, text=True, timeout=300)
     assert result.returncode == 1
     assert 'error:' in result.stderr and 'bogus' in result.stderr

@@ -6,15 +6,13 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from torch import Tensor
 
+from ..errors import CheckpointError
+
 # (regex matched against the whole key, replacement template or None to drop the key)
 Rule = Tuple[str, Optional[str]]
 
 # Buffers that every Swin / BEiT model recomputes from its window size: never converted.
 DERIVED_BUFFERS = r'(.*\.)?(relative_position_index|attn_mask)'
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be converted or loaded: the message names the keys/file."""
 
 
 def preview(keys: Iterable[str], limit: int = 8) -> str:

@@ -14,7 +14,8 @@ from typing import Dict
 import torch
 from torch import Tensor
 
-from .key_mapping import DERIVED_BUFFERS, CheckpointError, preview, rename_keys
+from ..errors import CheckpointError
+from .key_mapping import DERIVED_BUFFERS, preview, rename_keys
 from .official import convert_official_pretrained
 
 _BLOCK = r'swin\.encoder\.layers\.(\d+)\.blocks\.(\d+)\.'
@@ -72,8 +73,8 @@ def convert_huggingface(state_dict: Dict[str, Tensor],
         raise CheckpointError(
             f'{what}: ViTForMaskedImageModeling is a plain ViT (absolute position embedding '
             'vit.embeddings.position_embeddings, no layer scale, no relative position bias), '
-            "not the paper's BEiT-style ViT; SimMIMViT (configs/simmim_vit-*.py) has no "
-            'absolute position embedding, so no exact conversion exists')
+            "not the paper's BEiT-style ViT; SimMIMViT (the ViT configs in configs/pretrain/) "
+            'has no absolute position embedding, so no exact conversion exists')
     if not any(k.startswith('swin.') for k in state_dict) or 'decoder.0.weight' not in state_dict:
         raise CheckpointError(f'{what}: not a SwinForMaskedImageModeling state dict '
                               f'(no swin.* and decoder.0.* keys; found {preview(state_dict)})')

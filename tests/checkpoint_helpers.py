@@ -4,6 +4,7 @@ import os.path as osp
 import re
 
 import torch
+import yaml
 from mmengine.config import Config
 
 from simmim_mm.registry import MODELS
@@ -17,14 +18,14 @@ def swin_config_text(windows=(2, 2, 2, 2)):
     return (f"model = dict(type='SimMIM', backbone=dict(type='SimMIMSwinTransformer', "
             f"arch={TINY_SWIN!r}, img_size=64, drop_path_rate=0.0, stage_cfgs={stages!r}), "
             "neck=dict(type='SimMIMDecoder', encoder_stride=32), "
-            "head=dict(type='SimMIMReconstructionLoss', criterion='L1'))\n")
+            "head=dict(type='SimMIMReconstructionHead', criterion='L1'))\n")
 
 
 def vit_config_text():
     return (f"model = dict(type='SimMIM', backbone=dict(type='SimMIMViT', arch={TINY_VIT!r}, "
             "img_size=32, patch_size=16, drop_path_rate=0.0), "
             "neck=dict(type='SimMIMDecoder', encoder_stride=16), "
-            "head=dict(type='SimMIMReconstructionLoss', criterion='L1'))\n")
+            "head=dict(type='SimMIMReconstructionHead', criterion='L1'))\n")
 
 
 def write_config(folder, name, text):
@@ -32,6 +33,18 @@ def write_config(folder, name, text):
     with open(path, 'w') as f:
         f.write(text)
     return path
+
+
+def write_model_index(folder, configs):
+    """A model-index.yml in ``folder`` whose metafile names ``configs`` (paths relative to
+    ``folder``), in that order, one model each; returns its path."""
+    models = [dict(Name=f'model{i}', Config=c) for i, c in enumerate(configs)]
+    with open(osp.join(str(folder), 'metafile.yml'), 'w') as f:
+        yaml.safe_dump(dict(Models=models), f)
+    index = osp.join(str(folder), 'model-index.yml')
+    with open(index, 'w') as f:
+        yaml.safe_dump(dict(Import=['metafile.yml']), f)
+    return index
 
 
 def build(config_path):

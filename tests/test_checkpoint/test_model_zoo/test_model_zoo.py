@@ -15,6 +15,7 @@ from mmengine.runner import load_checkpoint
 
 from simmim_mm.checkpoint import SOURCES, CheckpointError
 from simmim_mm.checkpoint import model_zoo
+from simmim_mm.checkpoint.model_zoo import fetch
 from simmim_mm.checkpoint.model_zoo import (MODEL_INDEX, download_model, file_name, load_models,
                                             readme_table)
 from simmim_mm.package_files import MIM_DIR
@@ -195,7 +196,7 @@ def test_hugging_face_download_and_convert_through_huggingface_hub(tmp_path):
 
 
 def test_converting_an_mmpretrain_classifier_is_refused_with_the_reason(tmp_path, monkeypatch):
-    monkeypatch.setattr(model_zoo, 'download_url', lambda *a, **k: str(tmp_path / 'x.pth'))
+    monkeypatch.setattr(fetch, 'download_url', lambda *a, **k: str(tmp_path / 'x.pth'))
     with pytest.raises(ValueError, match='already an mmpretrain checkpoint'):
         download_model('swin-b_simmim-100e-ft-192px_mmpretrain', convert=True,
                        root=str(tmp_path))
