@@ -4,6 +4,7 @@ import os
 import os.path as osp
 import re
 import sys
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -71,7 +72,7 @@ def transformers_5_python():
     """An interpreter that sees transformers >= 5: this one where it does, else that of
     .venv/transformers-5, the environment that make setup adds beside .venv (.venv's packages
     plus transformers 5; tools/setup_env.sh); None where neither is there."""
-    from simmim_mm.transformers_compat import transformers_version
+    from simmim_mm.compat.transformers import transformers_version
     if (transformers_version() or (0, )) >= (5, ):
         return sys.executable
     python = osp.join(sys.prefix, 'transformers-5', 'bin', 'python')
@@ -88,11 +89,65 @@ TINY_DEMO_MODEL = """model = dict(backbone=dict(img_size=64, arch=dict(_delete_=
 # autocasts to bf16 where the CPU has native bf16 (AVX-512 BF16, AMX) and not elsewhere.
 FP32 = "optim_wrapper = dict(dtype='float32')"
 
+# The demo's training pipeline for TINY_DEMO_MODEL: 64 px crops, masks of 16 px blocks.
+TINY_TRAIN_PIPELINE = """[
+    dict(type='LoadImageFromFile'),
+    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.67, 1.0)),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16, model_patch_size=4),
+    dict(type='PackInputs'),
+]"""
+DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo',
+                       'simmim_swin-demo_1xb8-800iter_photos-96px.py')
+CONSTANT_LR = "[dict(type='ConstantLR', factor=1.0, by_epoch=False)]"
+
+
+def demo_config(data_root: Optional[str], max_iters: Optional[int] = None, *,
+                train_cfg: Optional[str] = None, base: str = DEMO_CONFIG,
+                tiny_model: bool = True, batch_size: int = 2, num_workers: int = 0,
+                pipeline: str = '{{_base_.train_pipeline}}',
+                param_scheduler: Optional[str] = CONSTANT_LR, checkpoint_interval: int = 100,
+                log_interval: Optional[int] = 1, custom_hooks: Optional[str] = '[]',
+                before: str = '', after: str = '') -> str:
+    """The text of a short run of the demo config (or ``base``) on the images under
+    ``data_root`` (None: the base's dataset, with ``pipeline``), logged every
+    ``log_interval`` iterations (None: the base's interval).
+
+    ``tiny_model`` shrinks the Swin to 64 px (TINY_DEMO_MODEL), so the pipeline must then give
+    64 px images. ``train_cfg`` (text) replaces ``dict(max_iters=max_iters)``;
+    ``param_scheduler`` and ``custom_hooks`` (text) default to a constant lr and no hooks, None
+    keeps the base's. ``before`` goes ahead of the data loader (the pipelines it names, the
+    model), ``after`` at the end (the test's own settings)."""
+    if data_root is None:
+        dataset = f'dict(pipeline={pipeline})'
+    else:
+        dataset = (f"dict(_delete_=True, type='CustomDataset', data_root={data_root!r},\n"
+                   f'                 with_label=False, pipeline={pipeline})')
+    lines = [f'_base_ = {base!r}', TINY_DEMO_MODEL if tiny_model else '', before,
+             'train_dataloader = dict(\n'
+             f'    batch_size={batch_size}, num_workers={num_workers}, '
+             f'persistent_workers={num_workers > 0},\n'
+             f'    dataset={dataset})',
+             '' if param_scheduler is None else f'param_scheduler = {param_scheduler}',
+             f'train_cfg = {train_cfg or f"dict(max_iters={max_iters})"}',
+             'default_hooks = dict(' + ('' if log_interval is None else
+                                        f'logger=dict(interval={log_interval}), ')
+             + f'checkpoint=dict(interval={checkpoint_interval}))',
+             '' if custom_hooks is None else f'custom_hooks = {custom_hooks}', after]
+    return '\n'.join(line for line in lines if line) + '\n'
+
+
+def pytest_configure(config):
+    config.addinivalue_line('markers', 'cuda: runs on the GPU; cpu_only leaves the GPUs visible')
+
 
 @pytest.fixture(autouse=True)
-def cpu_only(monkeypatch):
-    """Tests run on the CPU, also on a CUDA host (tests/test_cuda overrides this): MMEngine
-    picks its device once, at import, and subprocesses inherit CUDA_VISIBLE_DEVICES."""
+def cpu_only(monkeypatch, request):
+    """Tests run on the CPU, also on a CUDA host (tests/test_cuda overrides this, and a test
+    marked ``cuda`` is left alone): MMEngine picks its device once, at import, and subprocesses
+    inherit CUDA_VISIBLE_DEVICES."""
+    if request.node.get_closest_marker('cuda'):
+        return
     import mmengine.device.utils
     monkeypatch.setattr(mmengine.device.utils, 'DEVICE', 'cpu')
     monkeypatch.setenv('CUDA_VISIBLE_DEVICES', '')

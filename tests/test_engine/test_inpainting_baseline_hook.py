@@ -10,32 +10,16 @@ from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.runner import Runner
 
-from conftest import FP32, REPO_ROOT, TINY_DEMO_MODEL, make_images
+from conftest import FP32, TINY_TRAIN_PIPELINE, demo_config, make_images
 from simmim_mm.engine.hooks import InpaintingBaselineHook
 
 
 def tiny_run(tmp_path, hook: dict) -> Runner:
     make_images(tmp_path / 'images', count=4)
     config = tmp_path / 'baseline_tiny.py'
-    config.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
-{TINY_DEMO_MODEL}
-{FP32}
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.67, 1.0)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16, model_patch_size=4),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={str(tmp_path / 'images')!r},
-                 with_label=False, pipeline=train_pipeline))
-param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-train_cfg = dict(max_iters=2)
-custom_hooks = [{hook!r}]
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=100))
-""")
+    config.write_text(demo_config(
+        str(tmp_path / 'images'), 2, before=f'{FP32}\ntrain_pipeline = {TINY_TRAIN_PIPELINE}',
+        pipeline='train_pipeline', custom_hooks=f'[{hook!r}]'))
     cfg = Config.fromfile(str(config))
     cfg.work_dir, cfg.experiment_name = str(tmp_path / 'work'), 'inpainting_baseline'
     runner = Runner.from_cfg(cfg)

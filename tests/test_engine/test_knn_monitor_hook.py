@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
-from conftest import REPO_ROOT, TINY_DEMO_MODEL, make_images
+from conftest import demo_config, make_images
 
 COLOURS = [(200, 60, 40), (40, 80, 210)]  # two classes told apart by colour
 
@@ -32,9 +32,7 @@ def write_config(tmp_path, train_folder, bank, queries, by_epoch):
             else "dict(max_iters=4)")
     sampler = "dict(type='DefaultSampler', shuffle=True)" if by_epoch else 'None'
     path = tmp_path / 'knn_tiny.py'
-    path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
-{TINY_DEMO_MODEL}
+    path.write_text(demo_config(train_folder, train_cfg=loop, before="""\
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.67, 1.0)),
@@ -46,22 +44,15 @@ knn_pipeline = [
     dict(type='ResizeEdge', scale=64, edge='short'),
     dict(type='CenterCrop', crop_size=64),
     dict(type='PackInputs'),
-]
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={train_folder!r},
-                 with_label=False, pipeline=train_pipeline))
+]""", pipeline='train_pipeline', custom_hooks=f"""[
+    dict(type='KNNMonitorHook', by_epoch={by_epoch}, interval={1 if by_epoch else 2},
+         k=5, batch_size=4,
+         train_dataset=dict(type='CustomDataset', data_root={bank!r},
+                            pipeline=knn_pipeline),
+         val_dataset=dict(type='CustomDataset', data_root={queries!r},
+                          pipeline=knn_pipeline))]""", after=f"""\
 if {by_epoch}:
-    train_dataloader['sampler'] = {sampler}
-param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-train_cfg = {loop}
-custom_hooks = [dict(type='KNNMonitorHook', by_epoch={by_epoch}, interval={1 if by_epoch else 2},
-                     k=5, batch_size=4,
-                     train_dataset=dict(type='CustomDataset', data_root={bank!r},
-                                        pipeline=knn_pipeline),
-                     val_dataset=dict(type='CustomDataset', data_root={queries!r},
-                                      pipeline=knn_pipeline))]
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=100))
-""")
+    train_dataloader['sampler'] = {sampler}"""))
     return str(path)
 
 

@@ -7,32 +7,18 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
-from conftest import REPO_ROOT, TINY_DEMO_MODEL, make_images
+from conftest import TINY_TRAIN_PIPELINE, demo_config, make_images
 from simmim_mm.visualization.reconstruction_grid import MASK_FILL
 
 
 def test_pictures_compare_across_the_run(tmp_path):
     make_images(tmp_path / 'images', count=4)
     config = tmp_path / 'rec_tiny.py'
-    config.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
-{TINY_DEMO_MODEL}
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.67, 1.0)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16, model_patch_size=4),
-    dict(type='PackInputs'),
-]
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={str(tmp_path / 'images')!r},
-                 with_label=False, pipeline=train_pipeline))
-param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-train_cfg = dict(max_iters=4)
-optim_wrapper = dict(optimizer=dict(lr=1e-2))
-custom_hooks = [dict(type='ReconstructionHook', interval=2, num_images=3)]
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=100))
-""")
+    config.write_text(demo_config(
+        str(tmp_path / 'images'), 4, before=f'train_pipeline = {TINY_TRAIN_PIPELINE}',
+        pipeline='train_pipeline',
+        custom_hooks="[dict(type='ReconstructionHook', interval=2, num_images=3)]",
+        after='optim_wrapper = dict(optimizer=dict(lr=1e-2))'))
     cfg = Config.fromfile(str(config))
     cfg.work_dir, cfg.experiment_name = str(tmp_path / 'work'), 'reconstruction_hook'
     Runner.from_cfg(cfg).train()

@@ -11,7 +11,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
-from conftest import REPO_ROOT, TINY_DEMO_MODEL, make_images
+from conftest import REPO_ROOT, TINY_TRAIN_PIPELINE, demo_config, make_images
 from simmim_mm.datasets.transforms import SeededSimMIMMaskGenerator
 from simmim_mm.evaluation import ReconstructionLossMetric
 from simmim_mm.registry import MODELS
@@ -50,7 +50,7 @@ def test_predict_scores_each_image_and_the_metric_averages_them():
     torch.manual_seed(0)
     model = MODELS.build(dict(type='SimMIM', backbone=TINY_SWIN,
                               neck=dict(type='SimMIMDecoder', encoder_stride=32),
-                              head=dict(type='SimMIMReconstructionLoss')))
+                              head=dict(type='SimMIMReconstructionHead')))
     model.eval()
     inputs = torch.randn(3, 3, 64, 64)
     generator = SeededSimMIMMaskGenerator(**MASK)
@@ -78,16 +78,12 @@ def test_predict_scores_each_image_and_the_metric_averages_them():
 
 def write_config(tmp_path, train_folder, val_folder):
     path = tmp_path / 'demo_val_tiny.py'
-    path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px_val.py')!r}
-{TINY_DEMO_MODEL}
-train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.67, 1.0)),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16, model_patch_size=4),
-    dict(type='PackInputs'),
-]
+    path.write_text(demo_config(
+        train_folder, train_cfg='dict(max_iters=4, val_interval=2)',
+        base=osp.join(REPO_ROOT, 'configs', 'demo',
+                      'simmim_swin-demo_1xb8-800iter_photos-96px_val.py'),
+        pipeline='train_pipeline', before=f"""\
+train_pipeline = {TINY_TRAIN_PIPELINE}
 val_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='ResizeEdge', scale=64, edge='short'),
@@ -95,17 +91,9 @@ val_pipeline = [
     dict(type='SeededSimMIMMaskGenerator', input_size=64, mask_patch_size=16,
          model_patch_size=4),
     dict(type='PackInputs'),
-]
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={train_folder!r},
-                 with_label=False, pipeline=train_pipeline))
+]""", after=f"""\
 val_dataloader = dict(batch_size=2, dataset=dict(_delete_=True, type='CustomDataset',
-    data_root={val_folder!r}, with_label=False, pipeline=val_pipeline))
-param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-train_cfg = dict(max_iters=4, val_interval=2)
-custom_hooks = []
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=100))
-""")
+    data_root={val_folder!r}, with_label=False, pipeline=val_pipeline))"""))
     return str(path)
 
 
