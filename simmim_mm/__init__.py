@@ -1,14 +1,12 @@
-"""SimMIM masked image modeling as an OpenMMLab / MMEngine plugin."""
-from .transformers_compat import import_mmpretrain_models
+"""SimMIM masked image modeling as an OpenMMLab / MMEngine plugin.
+
+Importing it registers its components; simmim_mm/compat/__init__.py lists everything else the
+import does to the process, and why.
+"""
+from .compat import apply_import_effects
 from .version import __version__
 
-import_mmpretrain_models()  # before anything of ours imports mmpretrain
-
-from .checkpoint import allow_mmengine_checkpoints  # noqa: E402
-from .package_files import register_config_package  # noqa: E402
-
-allow_mmengine_checkpoints()
-register_config_package()
+apply_import_effects()  # first: it imports mmpretrain.models, as nothing of ours may before
 
 from . import datasets, engine, evaluation, models, visualization  # noqa: E402,F401
 

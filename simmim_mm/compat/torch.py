@@ -2,13 +2,18 @@
 MMEngine's Runner writes.
 
 MMEngine 0.10.7 calls torch.load without ``weights_only``, so under torch >= 2.6 resuming a run
-or ``load_from`` fails with an UnpicklingError on its HistoryBuffer. Rather than turning
+or ``load_from`` fails with an UnpicklingError on its HistoryBuffer ("Unsupported global: GLOBAL
+mmengine.logging.history_buffer.HistoryBuffer", open-mmlab/mmengine#1655). Rather than turning
 weights_only off (which would unpickle arbitrary code from downloaded files), we allowlist
 exactly what its checkpoints hold besides tensors and builtins: the message hub's
 HistoryBuffer, the numpy arrays, scalars and dtypes inside it, and the
 ``getattr(HistoryBuffer, 'mean')``-style references to its statistics methods. getattr itself
 is never allowed (a pickle could walk from any object to ``__globals__``): its name is bound
 to a stand-in that resolves only those methods.
+
+The allowlist is torch's (``torch.serialization.add_safe_globals``), so it holds for the whole
+process. tests/test_compat/test_torch.py fails once MMEngine loads its own checkpoints under
+torch's default without it.
 """
 import pickle
 
@@ -31,6 +36,8 @@ def history_buffer_method(owner, name: str):
 
 
 def mmengine_checkpoint_classes() -> list:
+    """The classes and functions, besides torch's own, that an MMEngine 0.10.7 checkpoint's
+    pickle names (its message hub's HistoryBuffer and the numpy state inside it)."""
     numpy_core = getattr(np, '_core', None) or np.core
     return [
         HistoryBuffer,
@@ -45,6 +52,7 @@ def mmengine_checkpoint_classes() -> list:
 
 
 def allow_mmengine_checkpoints() -> None:
+    """Add MMEngine's checkpoint classes to torch's weights_only allowlist, process-wide."""
     torch.serialization.add_safe_globals(
         mmengine_checkpoint_classes()
         + [(history_buffer_method, 'builtins.getattr'),

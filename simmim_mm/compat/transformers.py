@@ -1,7 +1,7 @@
-"""Import mmpretrain in an environment with a newer transformers (4.52 on, 5 included).
+"""Import mmpretrain 1.2.0 in an environment with a newer transformers (4.52 on, 5 included).
 
-mmpretrain 1.2.0 imports its multimodal models (BLIP, BLIP-2, OFA, RAM, ...) whenever
-transformers >= 4.28 is installed. They import names that later transformers releases dropped
+mmpretrain 1.2.0 (its last release) imports its multimodal models (BLIP, BLIP-2, OFA, RAM,
+...) whenever transformers >= 4.28 is installed. They import names that later transformers releases dropped
 from ``transformers.modeling_utils``: OFA's ``GenerationMixin`` (gone in 4.52, "ImportError:
 cannot import name 'GenerationMixin'"), BLIP's ``apply_chunking_to_forward`` /
 ``prune_linear_layer`` (4.56), whose guarded import then leaves ``PreTrainedModel = None``
@@ -10,8 +10,8 @@ cannot import name 'GenerationMixin'"), BLIP's ``apply_chunking_to_forward`` /
 So with transformers >= 4.52, mmpretrain is imported without them, as mmpretrain does itself
 when transformers is missing: a stand-in for ``mmpretrain.models.multimodal``, and registry
 placeholders that raise a clear ImportError if a config asks for one of those models.
-This is the only place that touches mmpretrain's import; tests/test_transformers_compat.py
-checks that it is still needed.
+This is the only place that touches mmpretrain's import; tests/test_compat/test_transformers.py
+fails once ``import mmpretrain.models`` works under transformers 5, and then this can go.
 """
 import re
 import sys
@@ -45,7 +45,7 @@ def import_mmpretrain_models() -> None:
         import mmpretrain.models  # noqa: F401
         return
     stand_in = types.ModuleType(MULTIMODAL, 'mmpretrain multimodal models: not loaded, they '
-                                'need transformers < 4.52 (see simmim_mm.transformers_compat)')
+                                'need transformers < 4.52 (see simmim_mm.compat.transformers)')
     sys.modules[MULTIMODAL] = stand_in
     import mmpretrain.models
     from mmpretrain.registry import MODELS

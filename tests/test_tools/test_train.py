@@ -8,7 +8,7 @@ import sys
 import torch
 
 from conftest import REPO_ROOT
-from simmim_mm.checkpoint import mmengine_checkpoint_classes
+from simmim_mm.compat.torch import mmengine_checkpoint_classes
 
 
 def write_config(tmp_path, image_folder, max_iters):
@@ -59,7 +59,7 @@ def test_train_checkpoint_and_resume(tmp_path, image_folder):
     # readable with torch's safe default, through exactly our allowlist
     unsafe = torch.serialization.get_unsafe_globals_in_checkpoint(ckpt)
     allowed = {f'{c.__module__}.{c.__qualname__}' for c in mmengine_checkpoint_classes()}
-    allowed.add('builtins.getattr')  # bound to history_buffer_method, see mmengine_compat
+    allowed.add('builtins.getattr')  # bound to history_buffer_method, see compat/torch.py
     assert set(unsafe) <= allowed, set(unsafe) - allowed
     state = torch.load(ckpt, map_location='cpu', weights_only=True)
     assert state['meta']['iter'] == 24

@@ -1,8 +1,8 @@
-import importlib
 from functools import partial
 
 from mmpretrain.engine.optimizers import LearningRateDecayOptimWrapperConstructor
 
+from simmim_mm.compat.mmengine import register_in_other_scopes
 from simmim_mm.registry import OPTIM_WRAPPER_CONSTRUCTORS
 
 
@@ -25,12 +25,6 @@ class BackboneLayerDecayOptimWrapperConstructor(LearningRateDecayOptimWrapperCon
                            **kwargs)
 
 
-# A scoped name (`simmim_mm.X`) does not resolve from mmdet / mmseg configs, since our
-# registries hang below mmpretrain's: register the constructor in their scopes as well.
-for _package in ('mmdet', 'mmseg'):
-    try:
-        _registry = importlib.import_module(f'{_package}.registry')
-    except ImportError:
-        continue
-    _registry.OPTIM_WRAPPER_CONSTRUCTORS.register_module(
-        module=BackboneLayerDecayOptimWrapperConstructor)
+# mmdet / mmseg configs cannot name it as `simmim_mm.X` (see register_in_other_scopes)
+register_in_other_scopes(BackboneLayerDecayOptimWrapperConstructor,
+                         'OPTIM_WRAPPER_CONSTRUCTORS', packages=('mmdet', 'mmseg'))

@@ -115,7 +115,9 @@ class MIMDistiller(BaseSelfSupervisor):
             raise ValueError('model.teacher_checkpoint is not set: a SimMIM checkpoint, '
                              'model-zoo name or URL to distil from')
         if self.teacher_checkpoint is not None:
-            self.teacher._is_init = True  # its weights come from the checkpoint below
+            # its weights come from the checkpoint below: BaseModule.init_weights skips a
+            # child whose public is_init is set
+            self.teacher.is_init = True
         super().init_weights()
         if self.teacher_checkpoint is not None:
             load_teacher_weights(self.teacher, self.teacher_checkpoint, self.teacher_source)

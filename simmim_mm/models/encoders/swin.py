@@ -5,6 +5,7 @@ from mmpretrain.models import SimMIMSwinTransformer as MMPretrainSimMIMSwin
 from mmpretrain.models.utils.attention import ShiftWindowMSA
 from torch import Tensor
 
+from simmim_mm.compat.mmpretrain import use_shift_window_attention
 from simmim_mm.registry import MODELS
 
 
@@ -70,4 +71,4 @@ class SimMIMSwinTransformer(MMPretrainSimMIMSwin):
         super().__init__(**kwargs)
         for stage in self.stages:
             for block in stage.blocks:
-                block.attn.__class__ = WindowOrderShiftWindowMSA
+                use_shift_window_attention(block, WindowOrderShiftWindowMSA)

@@ -2,7 +2,7 @@ import re
 from typing import Dict, Sequence
 
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import _load_checkpoint, load_state_dict
+from mmengine.runner import CheckpointLoader, load_state_dict
 from torch import Tensor, nn
 
 from simmim_mm.registry import WEIGHT_INITIALIZERS
@@ -65,7 +65,8 @@ class SimMIMPretrainedInit:
         self.ignore_keys = [re.compile(p) for p in ignore_keys]
 
     def _encoder(self) -> Dict[str, Tensor]:
-        ckpt = _load_checkpoint(self.checkpoint, map_location=self.map_location)
+        ckpt = CheckpointLoader.load_checkpoint(self.checkpoint, self.map_location,
+                                               logger=None)  # as load_checkpoint does
         state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
         if not isinstance(state, dict):
             raise ValueError(f'{self.checkpoint}: not a checkpoint with a state_dict')
