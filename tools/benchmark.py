@@ -21,7 +21,7 @@ eval mode, no_grad), each encoder timed in fresh processes of its own as `train`
     python tools/benchmark.py compress configs/distill/tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py --batch-size 8 --precision bf16
 
 Each prints a Markdown report (the machine, versions and command included) and, with
---out, also writes it as JSON. Results: docs/benchmarks.md.
+--out, also writes it as JSON. Results: docs/en/useful_tools/benchmark.md.
 """
 import argparse
 import json

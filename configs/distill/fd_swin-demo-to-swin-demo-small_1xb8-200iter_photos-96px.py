@@ -1,7 +1,7 @@
 """The CPU demo distillation with FD's target instead of TinyMIM's relations. Everything else
 (teacher, student, data, schedule) is
 tinymim_swin-demo-to-swin-demo-small_1xb8-200iter_photos-96px.py's, so the two compare the
-targets alone (docs/distillation.md, "Relations or features for Swin").
+targets alone (docs/en/user_guides/distillation.md, "Relations or features for Swin").
 
 The student's final map (192 x 3 x 3) goes through a 1x1 conv to the teacher's width (384) and
 regresses the teacher's final map, whitened by a LayerNorm without affine parameters, with

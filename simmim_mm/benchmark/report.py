@@ -1,5 +1,6 @@
 """The reports of tools/benchmark.py: what `train` and `compress` measure, gathered into one
-dict (written as JSON), and every report rendered as Markdown (docs/benchmarks.md)."""
+dict (written as JSON), and every report rendered as Markdown
+(docs/en/useful_tools/benchmark.md)."""
 from statistics import median
 from typing import List, Optional
 

@@ -364,13 +364,14 @@ def test_shards_under_an_iteration_loop_are_a_clear_error(shards):
 
 
 def test_the_readmes_s3_config_streams_through_its_pipe_command(tmp_path, shards):
-    """README's `my_shards_s3.py`, as written, with `aws s3 cp s3://my-bucket/in1k` swapped
-    for `cat` of the test's shards: the config loads and its loader reads every shard."""
+    """The manual's `my_shards_s3.py` (Data preparation), as written, with `aws s3 cp
+    s3://my-bucket/in1k` swapped for `cat` of the test's shards: the config loads and its
+    loader reads every shard."""
     from mmengine.config import Config
 
     from simmim_mm.engine.loops.resumable_epoch_loop import resumable_dataloader_cfg
     from simmim_mm.engine.runner import AtomicCheckpointRunner
-    readme = Path(REPO_ROOT, 'README.md').read_text()
+    readme = Path(REPO_ROOT, 'docs', 'en', 'user_guides', 'data_preparation.md').read_text()
     block = readme.split('# my_shards_s3.py\n', 1)[1].split('```', 1)[0]
     folder = osp.dirname(shards[0])
     local = block.replace('aws s3 cp s3://my-bucket/in1k/', f'cat {folder}/').replace(

@@ -163,9 +163,9 @@ def test_mim_train_and_test_find_configs_by_name(installed):
     not osp.isfile(osp.join(osp.dirname(sys.executable), 'mim')),
     reason='no mim in this environment (make setup installs it)')
 def test_mim_does_not_see_an_editable_install():
-    """What the README says: mim 0.3.9 looks for a package's files under site-packages, where
-    an editable install (PEP 660) has none. When this fails, mim found them: update the
-    README's mim section."""
+    """What the manual says: mim 0.3.9 looks for a package's files under site-packages, where
+    an editable install (PEP 660) has none. When this fails, mim found them: update the mim
+    section of docs/en/user_guides/ways_to_run.md."""
     if osp.isdir(osp.join(sysconfig.get_paths()['purelib'], 'simmim_mm')):
         pytest.skip('simmim_mm is installed as a package here, not editable')
     result = subprocess.run([osp.join(osp.dirname(sys.executable), 'mim'), 'search',

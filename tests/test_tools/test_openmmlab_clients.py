@@ -163,7 +163,7 @@ DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'simmim_swin-demo_1xb8-800iter_pho
 
 
 def test_demo_through_dist_train_then_test(tmp_path):
-    """`bash tools/dist_train.sh <demo config> 2` as the README has it (2 CPU processes,
+    """`bash tools/dist_train.sh <demo config> 2` as Ways to run has it (2 CPU processes,
     torchrun, gloo), shortened by --cfg-options; then tools/test.py scores the checkpoint on
     the held-out photos of the demo's validation config."""
     with socket.socket() as sock:

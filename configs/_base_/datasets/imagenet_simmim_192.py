@@ -3,7 +3,8 @@
 # Your own data: set data_root / data_prefix to the folder (--cfg-options works too).
 # WebDataset shards instead of a folder (a path, brace pattern, http(s):// or pipe: command):
 #   --cfg-options 'train_dataloader.dataset.shards=data/in1k-shards/shards-{000000..000139}.tar'
-# (ResumableEpochBasedTrainLoop then streams them: see WebDatasetShards and the README).
+# (ResumableEpochBasedTrainLoop then streams them: see WebDatasetShards and
+# docs/en/user_guides/data_preparation.md).
 dataset_type = 'CustomDataset'
 data_root = 'data/imagenet/'
 
@@ -18,7 +19,8 @@ data_preprocessor = dict(
 # mmpretrain's RandomResizedCrop (the same crop boxes from the same random draws) resizing
 # with torch's antialiased uint8 bilinear kernel instead: every pixel within +-1 of
 # Pillow's (tests/test_datasets/test_fast_pipeline.py), the resize about 3x and the pipeline
-# about 1.6x as fast per worker (docs/benchmarks.md). Pillow's pixels exactly, at its speed:
+# about 1.6x as fast per worker (docs/en/useful_tools/benchmark.md). Pillow's pixels exactly,
+# at its speed:
 #   --cfg-options train_dataloader.dataset.pipeline.1.backend=pillow
 # The decoder (cv2's libjpeg-turbo) gives exactly Pillow's pixels for 8-bit JPEGs and PNGs
 # (but turns EXIF-rotated photos upright, as mmcv always did; torchvision's loader does not).
