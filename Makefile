@@ -1,17 +1,18 @@
 # On a fresh machine: `make demo` (pretraining set-up, then a short pretraining with a
 # checkpoint and a reconstruction picture, in a few minutes) or `make test` (full set-up,
 # then the test suite). Set-up runs once; it is redone only when the requirements change.
+# `make docs` builds the manual (docs/, mkdocs.yml) into work_dirs/site; warnings are errors.
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 SETUP_INPUTS := tools/setup_env.sh tools/build_mmcv.sh setup.py $(wildcard requirements/*.txt)
 READY := $(VENV)/.simmim_mm-ready
 PRETRAIN_READY := $(VENV)/.simmim_mm-pretrain-ready
 
-.PHONY: setup demo test
+.PHONY: setup demo test docs
 
 setup: $(READY)
 
-# everything: mmcv with compiled ops (first time ~15 min on 2 cores), mmdet, mmseg, tests
+# everything: mmcv with compiled ops (first time ~15 min on 2 cores), mmdet, mmseg, tests, docs
 $(READY): $(SETUP_INPUTS)
 	VENV=$(VENV) bash tools/setup_env.sh
 	touch $@ $(PRETRAIN_READY)
@@ -26,3 +27,6 @@ demo: $(PRETRAIN_READY)
 
 test: setup
 	$(PYTHON) -m pytest tests
+
+docs: setup
+	$(PYTHON) -m mkdocs build --strict --site-dir work_dirs/site

@@ -4,7 +4,8 @@
 #
 #   bash tools/setup_env.sh            # everything: mmcv with compiled ops (built once by
 #                                      # tools/build_mmcv.sh, ~15 min on 2 cores, cached),
-#                                      # mmdet, mmsegmentation, the test requirements
+#                                      # mmdet, mmsegmentation, the test and docs
+#                                      # requirements
 #   SIMMIM_MM_SETUP=pretrain bash tools/setup_env.sh
 #                                      # pretraining only (make demo): mmcv without ops,
 #                                      # built in seconds; a later full set-up adds the rest
@@ -38,6 +39,9 @@ if [ "$WHAT" = full ]; then
     step_done
     step "simmim_mm (editable) with the OpenMMLab stack, downstream and test requirements"
     pip --no-build-isolation -e '.[downstream,tests]'
+    step_done
+    step "the manual's builder (requirements/docs.txt: mkdocs, for make docs)"
+    pip -r requirements/docs.txt
     step_done
     step "OpenMMLab's mim (requirements/mim.txt: openmim without opendatalab)"
     pip -r requirements/mim.txt
