@@ -1,7 +1,9 @@
-"""Every shell command of README.md, checked, so that none can rot.
+"""Every shell command of README.md and of the manual (docs/**/*.md), checked, so that none
+can rot.
 
-One test per command of the README's ```bash blocks and indented `python ...` lines, named by
-its README line and the class of the one rule of RULES it matches (none or several: it fails):
+One test per command of their ```bash blocks and indented `python ...` lines, named by its
+document, its line and the class of the one rule of RULES it matches (none or several: it
+fails):
 - run: cheap and offline, so it runs for real and must print what the README promises;
 - check: needs hours, data, GPUs, a cluster or network, so it is checked statically: the
   repository paths it names exist, its config loads and takes its `--cfg-options`, and its
@@ -25,13 +27,15 @@ from typing import Dict, List, NamedTuple, Optional
 from unittest import mock
 
 import pytest
+from conftest import REPO_ROOT
 from mmengine.config import Config
 
 from simmim_mm.package_files import TOOLS_DIR
 
-from conftest import REPO_ROOT
-
 README = osp.join(REPO_ROOT, 'README.md')
+DOCUMENTS = ['README.md'] + sorted(   # the manual's pages, read at run time
+    osp.relpath(path, REPO_ROOT)
+    for path in glob.glob(osp.join(REPO_ROOT, 'docs', '**', '*.md'), recursive=True))
 RUN, CHECK, SKIP = 'run', 'check', 'skip'
 SUBSTITUTION = re.compile(r'''\$\(((?:[^()'"]|'[^']*'|"[^"]*")*)\)''')   # $(...), unnested
 ONE_WORD = re.compile(r'<[A-Za-z][\w .-]*>|' + SUBSTITUTION.pattern)   # `<that path>`, $(...)
@@ -41,7 +45,9 @@ CHOICES = re.compile(r'[\w.-]+(\|[\w.-]+)+')   # a usage line's `auto|rgb|each`
 
 
 class Command(NamedTuple):
-    """One README command: its words with quotes removed, $NAME and $(...) unexpanded."""
+    """One command of a document: its words with quotes removed, $NAME and $(...)
+    unexpanded."""
+    document: str                # README.md, docs/en/...
     line: int
     part: int                    # its place on the line: `git clone ... && cd ...` is 1, 2
     env: List[str]               # NAME=value words before the command
@@ -56,14 +62,14 @@ class Command(NamedTuple):
         return ' '.join(self.words)
 
     def __str__(self):
-        return f'README.md:{self.line}: {" ".join(self.env + self.words)}'
+        return f'{self.document}:{self.line}: {" ".join(self.env + self.words)}'
 
 
-def readme_blocks():
-    """(language, [(line number, line)]) of the README's fenced blocks (indented fences of list
+def readme_blocks(document='README.md'):
+    """(language, [(line number, line)]) of a document's fenced blocks (indented fences of list
     items too) and, as 'bash', of its indented lines that start with `python ` / `bash `;
     backslash-continued lines joined."""
-    with open(README, encoding='utf-8') as f:
+    with open(osp.join(REPO_ROOT, document), encoding='utf-8') as f:
         lines = f.read().splitlines()
     blocks, body, fence = [], None, None
     for number, line in enumerate(lines, 1):
@@ -82,9 +88,11 @@ def readme_blocks():
     return blocks
 
 
-def commands_of(body) -> List[Command]:
+def commands_of(body, document='README.md') -> List[Command]:
     """The commands of a block, split at && || ; |, each with the variables set above it;
-    `<placeholder>`s and $(...)s stay one word each, as written (quoted for shlex)."""
+    `<placeholder>`s and $(...)s stay one word each, as written (quoted for shlex). A shell
+    loop's `for NAME in A B ...` sets NAME to A for the commands of its body; `do` and `done`
+    are no commands."""
     commands, variables = [], {}
     for number, text in body:
         text = re.sub(r'\[(--[^][]*)\]', r'\1', text)   # a usage line's optional [--seed 0]
@@ -95,11 +103,15 @@ def commands_of(body) -> List[Command]:
             words, error = text.split(), str(e)
         pieces = [list(piece) for separator, piece in itertools.groupby(
             words, lambda word: word in ('&&', '||', ';', '|')) if not separator]
+        pieces = [piece[1:] if piece[0] == 'do' else piece for piece in pieces
+                  if piece not in (['do'], ['done'])]
         for part, piece in enumerate(pieces, 1):
             prefix = len(list(itertools.takewhile(ASSIGNMENT.match, piece)))
             prefix = 0 if prefix == len(piece) else prefix   # NAME=value alone: for lines below
-            commands.append(Command(number, part, piece[:prefix], piece[prefix:],
+            commands.append(Command(document, number, part, piece[:prefix], piece[prefix:],
                                     dict(variables), [], error))
+            if piece[0] == 'for' and len(piece) > 3 and piece[2] == 'in':
+                variables[piece[1]] = piece[3]
             assigned = piece[1:] if piece[0] == 'export' else piece
             if prefix == 0 and all(map(ASSIGNMENT.match, assigned)):
                 variables.update(word.split('=', 1) for word in assigned)
@@ -123,7 +135,7 @@ def expand(word: str, variables: Dict[str, str]) -> str:
     """`word` with $NAME (from its block's NAME=value lines) and $(...) replaced."""
     def variable(match):
         name = match[1] or match[2]
-        assert name in variables, f'${name} is not set above this command in its README block'
+        assert name in variables, f'${name} is not set above this command in its block'
         return expand(variables[name], variables)
     return SUBSTITUTION.sub(lambda m: substitute(m[1]), VARIABLE.sub(variable, word))
 
@@ -150,6 +162,14 @@ def check_repository_paths(argv: List[str]):
         if osp.isabs(path) or os.getcwd() == REPO_ROOT:
             if osp.relpath(osp.realpath(path), REPO_ROOT).startswith(('configs/', 'tools/')):
                 assert osp.exists(path), f'{path} does not exist in the repository'
+
+
+def check_loop(command: Command, argv: List[str]):
+    """`for NAME in VALUES`: a command of its body uses $NAME (the checks there see the first
+    value)."""
+    below = '\n'.join(str(c) for c in command.below)
+    assert len(argv) > 3 and re.search(r'\$\{?' + argv[1] + r'\b', below), (
+        f'{command}\n${argv[1]} is set but no command below it in its block uses it')
 
 
 def check_used_below(command: Command, argv: List[str]):
@@ -345,6 +365,7 @@ RULES = [   # (pattern for the command without its NAME=value prefix, class, che
     (r'^[A-Za-z_]\w*=\$\(.*\)$', RUN, check_substituted_variable, 'a cheap $(...)'),
     (r'^[A-Za-z_]\w*=[^\s$]*$', CHECK, check_used_below, 'a value for the lines below'),
     (r'^export( [A-Za-z_]\w*=\S+)+$', CHECK, check_used_below, 'settings for the lines below'),
+    (r'^for [A-Za-z_]\w* in \S', CHECK, check_loop, "a shell loop: its body's commands"),
     (TOOL + r'(train|test)\.py ', CHECK, check_python_tool, 'hours on data and GPUs'),
     (r'^python \$(MMDET|MMSEG|MMPRETRAIN)/\.mim/tools/(train|test)\.py ', CHECK,
      check_python_tool, "an OpenMMLab package's own tool: hours on COCO, ADE20K or ImageNet"),
@@ -356,6 +377,8 @@ RULES = [   # (pattern for the command without its NAME=value prefix, class, che
     (TOOL + r'benchmark\.py ', CHECK, check_python_tool, 'minutes of timed steps, or a GPU'),
     (TOOL + r'visualize_reconstruction\.py ', CHECK, check_python_tool, 'needs a checkpoint'),
     (TOOL + r'analysis/plot_curves\.py ', CHECK, check_plot_curves, "needs a run's JSON logs"),
+    (TOOL + r'analysis/distill_evidence\.py ', CHECK, check_python_tool,
+     'an hour of CPU training per student seed'),
     (r'^bash tools/gpu_check\.sh ', CHECK, check_gpu_check, 'network, or a GPU machine'),
     (r'^git clone ', SKIP, check_skipped, 'needs network; these tests run inside the clone'),
     (r'^cd \S+$', SKIP, check_skipped, 'enters the clone, where these tests already run'),
@@ -371,8 +394,8 @@ RULES = [   # (pattern for the command without its NAME=value prefix, class, che
     (r'^mim ', SKIP, check_mim, 'needs simmim_mm installed from a wheel, not editable as in '
      '.venv: tests/test_packaging/test_installed_wheel.py runs mim'),
 ]
-COMMANDS = [command for language, body in readme_blocks() if language == 'bash'
-            for command in commands_of(body)]
+COMMANDS = [command for document in DOCUMENTS for language, body in readme_blocks(document)
+            if language == 'bash' for command in commands_of(body, document)]
 
 
 def matching_rules(command: Command):
@@ -382,13 +405,20 @@ def matching_rules(command: Command):
 def command_id(command: Command) -> str:
     rules = matching_rules(command)
     cls = rules[0][1] if len(rules) == 1 else 'unclassified'
-    return f'L{command.line}' + (f'.{command.part}' if command.part > 1 else '') + f'-{cls}'
+    return (f'{command.document}:L{command.line}' + (f'.{command.part}' if command.part > 1
+                                                      else '') + f'-{cls}')
 
 
 def test_readme_commands_are_found():
-    """A broken extraction would leave nothing to check."""
+    """A broken extraction would leave nothing to check: the README's own commands (its two
+    make targets, as CI runs them) and the manual's."""
     assert len(COMMANDS) >= 30 and any(c.env for c in COMMANDS)
     assert any(c.text.startswith('python tools/train.py configs/') for c in COMMANDS)
+    readme = [c.text for c in COMMANDS if c.document == 'README.md']
+    assert 'make demo' in readme and 'make test' in readme
+    assert 'docs/en/get_started/install.md' in DOCUMENTS
+    manual = {c.document for c in COMMANDS if c.document.startswith('docs/')}
+    assert len(manual) >= 8, manual
 
 
 @pytest.mark.parametrize('command', COMMANDS, ids=[command_id(c) for c in COMMANDS])
@@ -399,10 +429,10 @@ def test_readme_command(command, monkeypatch, tmp_path):
                    'says whether it runs, is checked or is skipped, and why')
     assert len(rules) == 1, f'{command}\nmatches several rules: {[r[0] for r in rules]}'
     _, cls, check, reason = rules[0]
-    # The README runs $TOOLS commands "from any folder": here from an empty one, with the
-    # python files the README writes out (my_config.py); the others from the repository.
+    # $TOOLS commands run "from any folder": here from an empty one, with the python files
+    # their document writes out (my_config.py); the others from the repository.
     monkeypatch.chdir(tmp_path if '$TOOLS' in command.text else REPO_ROOT)
-    for language, body in readme_blocks() if '$TOOLS' in command.text else []:
+    for language, body in readme_blocks(command.document) if '$TOOLS' in command.text else []:
         name = re.match(r'#\s*([\w.-]+\.py)\b', body[0][1]) if body else None
         if language == 'python' and name:
             (tmp_path / name[1]).write_text('\n'.join(line for _, line in body) + '\n')
