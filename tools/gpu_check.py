@@ -31,6 +31,9 @@ KIT_REQUIREMENTS = ('runtime', 'downstream', 'tests')
 NODE_OWNS = {'torch', 'torchvision'}
 # mmcv is built on the node from the kit's source, or installed from a wheel without ops.
 BUILT_ON_THE_NODE = {'mmcv'}
+# `pip install -e .` runs on the node without build isolation (there is no index to fetch
+# build tools from): setuptools builds the editable wheel, and before 70.1 it needs `wheel`.
+EDITABLE_INSTALL_NEEDS = ['wheel']
 # tools/build_mmcv.sh's throw-away build venv installs these (offline: from the kit); they
 # are downloaded with their own dependencies and never installed into the node's Python.
 BUILD_TOOLS = ['setuptools<70', 'wheel', 'ninja']
@@ -57,10 +60,10 @@ def requirement_lines(name: str) -> List[str]:
 
 def kit_requirements() -> List[str]:
     """What the kit is downloaded for: the requirements of simmim_mm and its extras, but the
-    node's own torch / torchvision and the mmcv built there."""
+    node's own torch / torchvision and the mmcv built there, and what installing it needs."""
     skip = NODE_OWNS | BUILT_ON_THE_NODE
     return [line for name in KIT_REQUIREMENTS for line in requirement_lines(name)
-            if requirement_name(line) not in skip]
+            if requirement_name(line) not in skip] + EDITABLE_INSTALL_NEEDS
 
 
 def kit_constraints() -> List[str]:
