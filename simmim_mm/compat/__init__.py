@@ -24,7 +24,9 @@ registering its own classes (tests/test_compat/test_import_effects.py checks tha
    ``BackboneLayerDecayOptimWrapperConstructor`` is registered in mmdet's and mmseg's
    ``OPTIM_WRAPPER_CONSTRUCTORS`` where they are installed, which imports ``mmdet.registry``
    and ``mmseg.registry`` (mmengine.py, :func:`register_in_other_scopes`). Why: their configs
-   cannot name a simmim_mm optimizer constructor otherwise.
+   cannot name a simmim_mm optimizer constructor otherwise. ``encoder_block_wrap_policy``
+   is registered in MMEngine's root ``FUNCTIONS`` (engine/fsdp_wrap_policy.py). Why:
+   MMEngine's FSDP wrapper looks its ``auto_wrap_policy`` up there only.
 
 Nothing else: no monkeypatched upstream function or class, no environment variable, signal
 handler, torch setting or default scope.
