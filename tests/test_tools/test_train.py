@@ -7,22 +7,14 @@ import sys
 
 import torch
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, demo_config
 from simmim_mm.compat.torch import mmengine_checkpoint_classes
 
 
 def write_config(tmp_path, image_folder, max_iters):
     path = tmp_path / f'demo_{max_iters}.py'
-    path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
-train_dataloader = dict(
-    batch_size=4, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={image_folder!r},
-                 with_label=False, pipeline={{{{_base_.train_pipeline}}}}))
-param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-train_cfg = dict(max_iters={max_iters})
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=6))
-""")
+    path.write_text(demo_config(image_folder, max_iters, tiny_model=False, batch_size=4,
+                                checkpoint_interval=6, custom_hooks=None))
     return str(path)
 
 
