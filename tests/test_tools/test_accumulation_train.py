@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from conftest import REPO_ROOT, TINY_DEMO_MODEL
+from conftest import REPO_ROOT, demo_config
 from simmim_mm.checkpoint import load_checkpoint_file
 
 LR, BASE_BATCH, START_FACTOR, MIN_RATIO = 1e-3, 2048, 0.005, 0.05
@@ -17,31 +17,21 @@ LR, BASE_BATCH, START_FACTOR, MIN_RATIO = 1e-3, 2048, 0.005, 0.05
 
 def write_config(tmp_path, image_folder, max_iters):
     path = tmp_path / 'accumulate.py'
-    path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
-{TINY_DEMO_MODEL}
-train_dataloader = dict(
-    batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={image_folder!r},
-                 with_label=False, pipeline=[
-                     dict(type='LoadImageFromFileOrSkip'),
-                     dict(type='Resize', scale=(64, 64)),
-                     dict(type='SeededSimMIMMaskGenerator', input_size=64, mask_patch_size=16,
-                          model_patch_size=4, mask_ratio=0.6),
-                     dict(type='PackInputs')]))
-# fp32 on every CPU (conftest.FP32), the lr for a total batch of {BASE_BATCH}
-optim_wrapper = dict(dtype='float32', optimizer=dict(lr={LR}))
-auto_scale_lr = dict(base_batch_size={BASE_BATCH}, enable=True)
-param_scheduler = [
+    path.write_text(demo_config(
+        image_folder, max_iters, checkpoint_interval=max_iters, pipeline="""[
+    dict(type='LoadImageFromFileOrSkip'),
+    dict(type='Resize', scale=(64, 64)),
+    dict(type='SeededSimMIMMaskGenerator', input_size=64, mask_patch_size=16,
+         model_patch_size=4, mask_ratio=0.6),
+    dict(type='PackInputs')]""", param_scheduler=f"""[
     dict(type='LinearLR', start_factor={START_FACTOR}, by_epoch=False, begin=0, end=4),
     dict(type='FullPhaseCosineAnnealingLR', T_max={max_iters}, eta_min_ratio={MIN_RATIO},
          by_epoch=False, begin=4, end={max_iters}),
-]
-train_cfg = dict(max_iters={max_iters})
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval={max_iters}))
-custom_hooks = []
-randomness = dict(seed=0)
-""")
+]""", after=f"""\
+# fp32 on every CPU (conftest.FP32), the lr for a total batch of {BASE_BATCH}
+optim_wrapper = dict(dtype='float32', optimizer=dict(lr={LR}))
+auto_scale_lr = dict(base_batch_size={BASE_BATCH}, enable=True)
+randomness = dict(seed=0)"""))
     return str(path)
 
 
