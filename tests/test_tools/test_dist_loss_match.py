@@ -12,7 +12,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import REPO_ROOT, TINY_DEMO_MODEL
+from conftest import REPO_ROOT, demo_config
 
 # Every rank writes the loss of each of its iterations (MMEngine logs rank 0's only).
 LOSS_RECORDER = '''
@@ -53,29 +53,22 @@ def write_config(tmp_path, image_folder, batch_size, extra=''):
     turns rounding noise in near-zero gradients into whole steps)."""
     (tmp_path / 'record_rank_losses.py').write_text(LOSS_RECORDER)
     path = tmp_path / f'cfg_{batch_size}_{len(extra)}.py'
-    path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
-custom_imports = dict(imports=['simmim_mm', 'record_rank_losses'], allow_failed_imports=False)
-{TINY_DEMO_MODEL}
-train_dataloader = dict(
-    batch_size={batch_size}, num_workers=0, persistent_workers=False,
-    sampler=dict(type='InfiniteSampler', shuffle=True, seed=0),
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={image_folder!r},
-                 with_label=False, pipeline=[
-                     dict(type='LoadImageFromFileOrSkip'),
-                     dict(type='Resize', scale=(64, 64)),
-                     dict(type='SeededSimMIMMaskGenerator', input_size=64, mask_patch_size=16,
-                          model_patch_size=4, mask_ratio=0.6),
-                     dict(type='PackInputs')]))
-param_scheduler = [dict(type='ConstantLR', factor=1.0, by_epoch=False)]
-train_cfg = dict(max_iters=5)
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=5))
-custom_hooks = [dict(type='RecordRankLosses')]
+    path.write_text(demo_config(
+        image_folder, 5, batch_size=batch_size, checkpoint_interval=5,
+        custom_hooks="[dict(type='RecordRankLosses')]",
+        before="custom_imports = dict(imports=['simmim_mm', 'record_rank_losses'], "
+               'allow_failed_imports=False)', pipeline="""[
+    dict(type='LoadImageFromFileOrSkip'),
+    dict(type='Resize', scale=(64, 64)),
+    dict(type='SeededSimMIMMaskGenerator', input_size=64, mask_patch_size=16,
+         model_patch_size=4, mask_ratio=0.6),
+    dict(type='PackInputs')]""", after=f"""\
+train_dataloader['sampler'] = dict(type='InfiniteSampler', shuffle=True, seed=0)
 randomness = dict(seed=0)
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='SGD', lr=1.0, weight_decay=0.0),
                      clip_grad=dict(max_norm=0.1), dtype='float32',  # same on every CPU
                      use_fsdp={bool(extra)})  # FSDP: clip by the norm over all ranks' shards
-{extra}""")
+{extra}"""))
     return str(path)
 
 
