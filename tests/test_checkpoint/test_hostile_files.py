@@ -13,6 +13,8 @@ import torch
 from conftest import REPO_ROOT
 from simmim_mm.registry import MODELS, WEIGHT_INITIALIZERS
 
+DEMO = 'configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px.py'
+
 
 class _RunsCode:
     def __init__(self, marker):
@@ -30,8 +32,8 @@ def plant(tmp_path):
 
 
 @pytest.mark.parametrize('tool,args', [
-    ('train.py', ['configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px.py', '--resume', '{ckpt}']),
-    ('train.py', ['configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px.py', '--cfg-options', 'load_from={ckpt}']),
+    ('train.py', [DEMO, '--resume', '{ckpt}']),
+    ('train.py', [DEMO, '--cfg-options', 'load_from={ckpt}']),
 ])
 def test_tools_refuse_and_do_not_run_the_payload(tool, args, tmp_path):
     ckpt, marker = plant(tmp_path)
@@ -59,7 +61,7 @@ def test_finetuning_init_refuses_and_does_not_run_the_payload(tmp_path):
 def test_config_paths_are_not_shell_expanded(tmp_path):
     marker = tmp_path / 'expanded'
     result = subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), 'configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px.py',
+        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), DEMO,
          '--work-dir', str(tmp_path / 'work'), '--cfg-options',
          f'train_dataloader.dataset.data_root=$(touch {marker})', 'train_cfg.max_iters=1'],
         capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)

@@ -22,16 +22,23 @@ def preview(keys: Iterable[str], limit: int = 8) -> str:
     return head + (f', ... ({len(keys) - limit} more)' if len(keys) > limit else '')
 
 
+def first_rule(key: str, rules: Sequence[Rule]) -> Tuple[Optional[re.Match], Optional[str]]:
+    """The match of the first rule whose pattern matches the whole ``key``, and that rule's
+    replacement; (None, None) when none does."""
+    for pattern, replacement in rules:
+        match = re.fullmatch(pattern, key)
+        if match:
+            return match, replacement
+    return None, None
+
+
 def rename_keys(state_dict: Dict[str, Tensor], rules: Sequence[Rule],
                 what: str) -> Dict[str, Tensor]:
     """Apply the first matching rule to each key; refuse unknown keys and collisions."""
     out, unknown, sources = {}, [], {}
     for key, value in state_dict.items():
-        for pattern, replacement in rules:
-            match = re.fullmatch(pattern, key)
-            if match:
-                break
-        else:
+        match, replacement = first_rule(key, rules)
+        if match is None:
             unknown.append(key)
             continue
         if replacement is None:
