@@ -9,15 +9,16 @@ import sys
 
 import torch
 
-from conftest import FP32, REPO_ROOT, make_images
+from conftest import FP32, REPO_ROOT, demo_config, make_images
 
 TEACHER = "dict(_delete_=True, embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2])"
 STUDENT = "dict(_delete_=True, embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2])"
+PIPELINE = """[dict(type='LoadImageFromFileOrSkip'),
+                           dict(type='Resize', scale=(64, 64)),{mask}
+                           dict(type='PackInputs')]"""
 LOADER = """dict(batch_size=2, num_workers=0, persistent_workers=False,
     dataset=dict(_delete_=True, type='CustomDataset', data_root={root!r}, with_label=False,
-                 pipeline=[dict(type='LoadImageFromFileOrSkip'),
-                           dict(type='Resize', scale=(64, 64)),{mask}
-                           dict(type='PackInputs')]))"""
+                 pipeline=""" + PIPELINE + '))'
 MASK = """
                            dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16,
                                 model_patch_size=4, mask_ratio=0.6),"""
@@ -44,16 +45,13 @@ def test_pretrain_distill_finetune(tmp_path):
     make_images(images, count=4)
 
     pretrain = tmp_path / 'pretrain'
-    train(tmp_path / 'pretrain.py', f"""
-_base_ = {config_path('demo', 'simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
+    train(tmp_path / 'pretrain.py', demo_config(
+        str(images), 2, tiny_model=False, param_scheduler=None, checkpoint_interval=2,
+        log_interval=None,
+        pipeline=PIPELINE.format(mask=MASK), before=f"""\
 model = dict(backbone=dict(img_size=64, arch={TEACHER},
-                           stage_cfgs=dict(_delete_=True, block_cfgs=dict(window_size=2))))
-train_dataloader = {LOADER.format(root=str(images), mask=MASK)}
-{FP32}
-train_cfg = dict(max_iters=2)
-default_hooks = dict(checkpoint=dict(interval=2))
-custom_hooks = []
-""", pretrain)
+                           stage_cfgs=dict(_delete_=True, block_cfgs=dict(window_size=2))))""",
+        after=FP32), pretrain)
     teacher_checkpoint = str(pretrain / 'iter_2.pth')
 
     distill = tmp_path / 'distill'
