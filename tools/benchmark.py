@@ -1,4 +1,4 @@
-"""Benchmark SimMIM training against mmpretrain's, on this machine, each in its own process.
+r"""Benchmark SimMIM training against mmpretrain's, on this machine, each in its own process.
 
 Training step (images/s, peak memory, FLOP utilization): each implementation runs in fresh
 processes of its own, as in a training run, one process at a time: --rounds rounds of one
@@ -6,19 +6,27 @@ process per implementation, the order alternating, each process timing --trials 
 warm-up. A plain `model.train_step` loop over the same model and batch, in yet another fresh
 process, checks the numbers: the report flags an implementation whose rate differs from its
 loop's by more than --tolerance.
-    python tools/benchmark.py train configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --batch-size 4 --compare mmpretrain
-    python tools/benchmark.py train configs/pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py --device cuda --precision bf16 --out vit.json
+    python tools/benchmark.py train \
+        configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py \
+        --batch-size 4 --compare mmpretrain
+    python tools/benchmark.py train \
+        configs/pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py \
+        --device cuda --precision bf16 --out vit.json
 
 Data pipeline per worker (one thread: images/s per core, ms per stage) on a folder of JPEGs,
 generated from the bundled photos if it does not exist yet; a config that resizes with
 TorchRandomResizedCrop is also measured with Pillow's resize, the pipeline it replaced; with
 --shards, both again on the same JPEGs read from WebDataset shards:
-    python tools/benchmark.py data configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py --folder /tmp/jpegs --shards /tmp/jpeg-shards --compare mmpretrain
+    python tools/benchmark.py data \
+        configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py \
+        --folder /tmp/jpegs --shards /tmp/jpeg-shards --compare mmpretrain
 
 What compression buys: a distillation config's teacher and student encoders side by side,
 parameters, forward FLOPs and inference images/s at the fine-tune size (224 px, unmasked,
 eval mode, no_grad), each encoder timed in fresh processes of its own as `train` does:
-    python tools/benchmark.py compress configs/distill/tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py --batch-size 8 --precision bf16
+    python tools/benchmark.py compress \
+        configs/distill/tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py \
+        --batch-size 8 --precision bf16
 
 Each prints a Markdown report (the machine, versions and command included) and, with
 --out, also writes it as JSON. Results: docs/en/useful_tools/benchmark.md.

@@ -322,7 +322,7 @@ run_steps() {  # SMOKE
             record d skipped 0 "Mask R-CNN and UperNet" "$why"
             return 0
         fi
-        # --smoke: the same commands, tiny, so that the flow is tried before a GPU is lent
+        # --smoke: the same commands, tiny, so that the flow is tried before a GPU is at hand
         iters=2 log_every=1 precisions=(fp32) d_need=900 where="on the CPU (smoke)" CAP_SCALE=5
         bench=(--device cpu --batch-size 1 --trials 1 --warmup 1 --no-memory --no-check)
         compress=(--device cpu --batch-size 1 --trials 1 --warmup 1 --rounds 1 --no-memory

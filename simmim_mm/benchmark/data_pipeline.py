@@ -89,7 +89,7 @@ def pipeline_throughput(pipelines: Dict[str, List[dict]], scopes: Dict[str, str]
         built = {name: build_transforms(pipe, scopes[name]) for name, pipe in pipelines.items()}
         first = ((lambda: itertools.islice(samples(), batch_size)) if callable(samples)
                  else samples[:batch_size])
-        for name, transforms in built.items():  # warm-up: file cache, lazy imports
+        for transforms in built.values():  # warm-up: file cache, lazy imports
             run_pipeline(transforms, first, batch_size, defaultdict(float))
         rates, cpu_rates = defaultdict(list), defaultdict(list)
         stages = {name: defaultdict(float) for name in built}

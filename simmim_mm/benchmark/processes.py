@@ -20,7 +20,7 @@ import pickle
 import time
 import traceback
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Dict, Optional
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,12 @@ spec = importlib.util.spec_from_file_location(
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
+SWIN_B = osp.join(REPO_ROOT, 'configs', 'pretrain',
+                  'simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
+VIT_B = osp.join(REPO_ROOT, 'configs', 'pretrain',
+                 'simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py')
 TINY_64PX = f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')!r}
+_base_ = {SWIN_B!r}
 {TINY_DEMO_MODEL}
 train_pipeline = [
     dict(type='LoadImageFromFileOrSkip'),
@@ -154,7 +158,7 @@ def test_warmup_and_rounds_are_required(tiny_config):
 
 def test_compare_refuses_an_encoder_mmpretrain_lacks(tmp_path):
     path = tmp_path / 'vit.py'
-    path.write_text(f"_base_ = {osp.join(REPO_ROOT, 'configs', 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py')!r}\n")
+    path.write_text(f'_base_ = {VIT_B!r}\n')
     with pytest.raises(ValueError, match=r"model.backbone.type='SimMIMViT'"):
         tool.main(['train', str(path), '--compare', 'mmpretrain', '--trials', '1'])
 

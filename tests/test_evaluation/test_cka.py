@@ -13,11 +13,11 @@ def hsic_cka(x: np.ndarray, y: np.ndarray) -> float:
     n = len(x)
     h = np.eye(n) - np.ones((n, n)) / n
 
-    def hsic(k, l):
-        return np.trace(k @ h @ l @ h)
+    def hsic(gram_a, gram_b):
+        return np.trace(gram_a @ h @ gram_b @ h)
 
-    k, l = x @ x.T, y @ y.T
-    return hsic(k, l) / np.sqrt(hsic(k, k) * hsic(l, l))
+    gram_x, gram_y = x @ x.T, y @ y.T
+    return hsic(gram_x, gram_y) / np.sqrt(hsic(gram_x, gram_x) * hsic(gram_y, gram_y))
 
 
 def test_by_hand():

@@ -11,7 +11,6 @@ import re
 import stat
 import subprocess
 import sys
-import tarfile
 
 import pytest
 from packaging.requirements import Requirement
