@@ -2,13 +2,14 @@ import gc
 import glob
 import os
 import os.path as osp
-import re
 import sys
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
 import pytest
 import torch
+import yaml
 from mmengine.registry import DefaultScope
 from PIL import Image
 
@@ -23,24 +24,54 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
 
+def encoder_signature(backbone: dict) -> tuple:
+    """What a checkpoint's encoder must share with ``backbone`` to load into it: the family
+    (ViT, Swin or Swin V2, from the type), the arch and any per-block head counts (a Swin
+    relative position table has a column per head)."""
+    kind = backbone['type'].rpartition('.')[-1]
+    family = 'vit' if 'ViT' in kind else 'swinv2' if 'V2' in kind else 'swin'
+
+    def heads(value):
+        if isinstance(value, dict):
+            own = [value['num_heads']] if 'num_heads' in value else []
+            return own + [h for v in value.values() for h in heads(v)]
+        if isinstance(value, (list, tuple)):
+            return [h for v in value for h in heads(v)]
+        return []
+
+    return family, repr(backbone.get('arch')), tuple(heads(backbone.get('stage_cfgs')))
+
+
+@lru_cache(maxsize=None)
+def pretraining_sources() -> tuple:
+    """(signature, config relative to configs/) of every encoder a transfer config can start
+    from: the metafile's pretraining configs, fewest epochs first, then the distillation
+    configs (their student)."""
+    from mmengine.config import Config
+    with open(osp.join(REPO_ROOT, 'configs', 'metafile.yml')) as f:
+        listed = {m.get('Config') for m in yaml.safe_load(f)['Models']}
+    pretrain = [c[len('configs/'):] for c in listed if c and c.startswith('configs/pretrain/')]
+    distill = [osp.relpath(p, osp.join(REPO_ROOT, 'configs')) for p in
+               sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', '*.py')))]
+    sources = []
+    for name in pretrain + distill:
+        cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name), import_custom_modules=False)
+        sources.append((cfg.train_cfg.get('max_epochs', 0), name,
+                        encoder_signature(cfg.model.backbone)))
+    pretrain_first = sorted(sources[:len(pretrain)]) + sources[len(pretrain):]
+    return tuple((signature, name) for _, name, signature in pretrain_first)
+
+
 def pretraining_config_of(transfer_config: str) -> str:
-    """The pretraining config (relative to configs/) whose checkpoint a fine-tuning, detection
-    or segmentation config starts from, read off its name: ``vit-base-p16_...``,
-    ``upernet_simmim-vit-base-p16_...``, ``swin-large-...``, else Swin-B; for a student's
-    transfer in configs/distill/ (``..._vit-small-p16_tinymim-300e-pre_...``), the
-    distillation config of that method and student (``tinymim_...-to-vit-small-p16_...``)."""
-    name = osp.basename(transfer_config)
-    if osp.basename(osp.dirname(transfer_config)) == 'distill':
-        student, method = re.search(
-            r'((?:vit|swin)-[a-z]+(?:-p\d+)?)(?:-w\d+)?_([a-z]+)-\d+e-pre', name).groups()
-        found = glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', f'{method}_*-to-{student}*'))
-        assert len(found) == 1, (name, found)
-        return osp.relpath(found[0], osp.join(REPO_ROOT, 'configs'))
-    if re.search(r'(^|[_-])vit-', name):
-        return 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
-    if name.startswith('swin-large'):
-        return 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py'
-    return 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
+    """The pretraining or distillation config (relative to configs/) whose checkpoint a
+    fine-tuning, detection or segmentation config starts from, found by what the config
+    builds (its backbone's family, arch and head counts), never by its file name."""
+    from mmengine.config import Config
+    backbone = Config.fromfile(transfer_config, import_custom_modules=False).model.backbone
+    wanted = encoder_signature(backbone)
+    found = [name for signature, name in pretraining_sources() if signature == wanted]
+    assert found, f'no pretraining config builds the encoder of {transfer_config}: {wanted}'
+    return found[0]
 
 
 def save_backbone_checkpoint(config: str, path: str, part: str = 'backbone') -> dict:

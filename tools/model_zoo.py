@@ -1,8 +1,9 @@
 """List, describe and download the published SimMIM checkpoints (configs/metafile.yml).
 
     python tools/model_zoo.py list
-    python tools/model_zoo.py info simmim_swin-b_100e_official
-    python tools/model_zoo.py download simmim_swin-b_100e_official --convert
+    python tools/model_zoo.py info simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px
+    python tools/model_zoo.py download simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px \\
+        --convert
     python tools/model_zoo.py table          # README's model-zoo table, from the metafile
 
 Downloads go to $SIMMIM_MM_CACHE (default ~/.cache/simmim_mm/checkpoints), resume where a

@@ -22,7 +22,8 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-teacher_checkpoint = 'simmim_swin-b_800e_official'  # model zoo: Swin-B/w6, 800 epochs
+# model zoo: Swin-B/w6, 800 epochs
+teacher_checkpoint = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px_official'
 
 model = dict(
     type='MIMDistiller',

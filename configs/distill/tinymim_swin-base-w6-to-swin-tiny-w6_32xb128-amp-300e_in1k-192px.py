@@ -10,11 +10,12 @@ swin-tiny-w7_tinymim-300e-pre_16xb128-coslr-100e_in1k-224px.py (its last block k
 """
 _base_ = [
     '../_base_/datasets/imagenet_distill_224.py',
-    '../_base_/schedules/distill_tinymim_adamw_300e.py',
+    '../_base_/schedules/tinymim-distill_adamw-coslr-300e.py',
     '../_base_/default_runtime.py',
 ]
 
-teacher_checkpoint = 'simmim_swin-b_800e_official'  # model zoo: Swin-B/w6, 800 epochs
+# model zoo: Swin-B/w6, 800 epochs
+teacher_checkpoint = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px_official'
 
 # Swin-T, window 6, its last block with 32 heads
 student_stages = [dict(block_cfgs=dict(window_size=6))] * 3 + [

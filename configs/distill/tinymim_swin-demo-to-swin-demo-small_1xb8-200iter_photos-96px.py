@@ -12,7 +12,7 @@ algorithm as the ImageNet configs; a fixed lr (1e-3, no batch scaling) and 200 i
 """
 _base_ = [
     '../_base_/datasets/imagenet_distill_224.py',
-    '../_base_/schedules/distill_tinymim_adamw_300e.py',
+    '../_base_/schedules/tinymim-distill_adamw-coslr-300e.py',
     '../_base_/default_runtime.py',
 ]
 

@@ -16,11 +16,12 @@ Fine-tune the student with vit-small-p16_tinymim-300e-pre_16xb128-coslr-100e_in1
 """
 _base_ = [
     '../_base_/datasets/imagenet_distill_224.py',
-    '../_base_/schedules/distill_tinymim_adamw_300e.py',
+    '../_base_/schedules/tinymim-distill_adamw-coslr-300e.py',
     '../_base_/default_runtime.py',
 ]
 
-teacher_checkpoint = 'simmim_vit-b_800e_official'  # model zoo: the paper's ViT-B, 800 epochs
+# model zoo: the paper's ViT-B, 800 epochs
+teacher_checkpoint = 'simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px'
 
 model = dict(
     type='MIMDistiller',

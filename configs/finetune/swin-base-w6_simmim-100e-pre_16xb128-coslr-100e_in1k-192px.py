@@ -3,7 +3,7 @@ top-1 82.8. Eval resize 219 + center crop 192. Otherwise swin-b_w7_224px_in1k.py
 _base_ = [
     'mmpretrain::_base_/models/swin_transformer/base_224.py',
     'mmpretrain::_base_/datasets/imagenet_bs256_swin_192.py',
-    '../_base_/schedules/simmim_finetune_adamw_100e.py',
+    '../_base_/schedules/simmim-finetune_adamw-coslr-100e.py',
     '../_base_/default_runtime.py',
 ]
 

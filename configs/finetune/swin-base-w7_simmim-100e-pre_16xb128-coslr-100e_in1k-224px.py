@@ -12,7 +12,7 @@ random erasing 0.25, Mixup 0.8, CutMix 1.0, label smoothing 0.1; eval resize 256
 _base_ = [
     'mmpretrain::_base_/models/swin_transformer/base_224.py',
     'mmpretrain::_base_/datasets/imagenet_bs64_swin_224.py',
-    '../_base_/schedules/simmim_finetune_adamw_100e.py',
+    '../_base_/schedules/simmim-finetune_adamw-coslr-100e.py',
     '../_base_/default_runtime.py',
 ]
 

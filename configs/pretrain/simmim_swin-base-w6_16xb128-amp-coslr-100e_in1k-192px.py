@@ -8,6 +8,6 @@ Reference total batch 2048 = 16 GPUs x 128; other totals rescale lr linearly.
 _base_ = [
     '../_base_/models/simmim_swin-base-w6.py',
     '../_base_/datasets/imagenet_simmim_192.py',
-    '../_base_/schedules/simmim_adamw_cos_100e.py',
+    '../_base_/schedules/simmim-pretrain_adamw-coslr-100e.py',
     '../_base_/default_runtime.py',
 ]

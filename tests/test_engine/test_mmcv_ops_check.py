@@ -13,9 +13,9 @@ from simmim_mm.engine.mmcv_ops_check import check_mmcv_ops, mmcv_cuda_ops_proble
 from conftest import REPO_ROOT
 
 MASK_RCNN = osp.join(REPO_ROOT, 'configs', 'downstream', 'mmdet',
-                     'mask-rcnn_simmim-swin-b_fpn_1x_coco.py')
+                     'mask-rcnn_swin-base-w7-simmim-100e-pre_fpn_8xb2-1x_coco.py')
 UPERNET = osp.join(REPO_ROOT, 'configs', 'downstream', 'mmseg',
-                   'upernet_simmim-swin-b_8xb2-160k_ade20k-512x512.py')
+                   'upernet_swin-base-w7-simmim-100e-pre_8xb2-160k_ade20k-512x512.py')
 PRETRAIN = osp.join(REPO_ROOT, 'configs', 'pretrain',
                     'simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
 

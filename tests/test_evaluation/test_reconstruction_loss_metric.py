@@ -81,7 +81,7 @@ def write_config(tmp_path, train_folder, val_folder):
     path.write_text(demo_config(
         train_folder, train_cfg='dict(max_iters=4, val_interval=2)',
         base=osp.join(REPO_ROOT, 'configs', 'demo',
-                      'simmim_swin-demo_1xb8-800iter_photos-96px_val.py'),
+                      'simmim_swin-demo_1xb8-val-800iter_photos-96px.py'),
         pipeline='train_pipeline', before=f"""\
 train_pipeline = {TINY_TRAIN_PIPELINE}
 val_pipeline = [

@@ -1,5 +1,5 @@
 """configs/distill: the papers' recipes, one loss at real size per distillation config, and
-each student's checkpoint loading into its fine-tuning config."""
+each student's checkpoint loading into its fine-tuning config (configs/finetune)."""
 import os.path as osp
 
 import pytest
@@ -25,8 +25,8 @@ FINETUNE = {
 }
 
 
-def load(name):
-    return Config.fromfile(osp.join(REPO_ROOT, 'configs', 'distill', name))
+def load(name, folder='distill'):
+    return Config.fromfile(osp.join(REPO_ROOT, 'configs', folder, name))
 
 
 @pytest.mark.parametrize('name', [VIT_S, VIT_T, SWIN_REL])
@@ -62,7 +62,7 @@ def test_fd_recipe():
 
 @pytest.mark.parametrize('name', [VIT_S, VIT_T])
 def test_vit_finetuning_uses_tinymim_layer_decay(name):
-    assert load(FINETUNE[name]).optim_wrapper.paramwise_cfg.layer_decay_rate == 0.6
+    assert load(FINETUNE[name], 'finetune').optim_wrapper.paramwise_cfg.layer_decay_rate == 0.6
 
 
 @pytest.mark.parametrize('name, heads, tokens', [
@@ -90,7 +90,7 @@ def test_real_size_distillation_then_finetuning_loads_the_student(name, heads, t
     state = model.state_dict()
     assert not any(k.startswith('teacher.') for k in state)
     torch.save({'state_dict': state}, path)
-    finetune = load(FINETUNE[name])
+    finetune = load(FINETUNE[name], 'finetune')
     finetune.model.backbone.init_cfg.checkpoint = path
     classifier = ROOT_MODELS.build(finetune.model)
     classifier.init_weights()  # SimMIMPretrainedInit: every student weight fits, or raises

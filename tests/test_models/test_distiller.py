@@ -24,7 +24,7 @@ VIT_TEACHER = dict(type='SimMIMViT', img_size=32, patch_size=8,
 VIT_STUDENT = dict(VIT_TEACHER, layer_cfgs=[dict(), dict(num_heads=4)],
                    arch=dict(embed_dims=16, num_layers=2, num_heads=2, feedforward_channels=32))
 SCHEDULE = osp.join(REPO_ROOT, 'configs', '_base_', 'schedules',
-                    'distill_tinymim_adamw_300e.py')
+                    'tinymim-distill_adamw-coslr-300e.py')
 
 
 def distiller(teacher=SWIN_TEACHER, backbone=SWIN_STUDENT, **kwargs):

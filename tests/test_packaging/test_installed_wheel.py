@@ -62,8 +62,8 @@ def test_wheel_carries_configs_tools_and_model_index(installed):
     assert 'simmim_mm/.mim/configs/metafile.yml' in names
     assert f'simmim_mm/.mim/configs/{DEMO}' in names
     assert 'simmim_mm/.mim/configs/_base_/default_runtime.py' in names
-    assert ('simmim_mm/.mim/configs/downstream/mmdet/mask-rcnn_simmim-swin-b_fpn_1x_coco.py'
-            in names)
+    assert ('simmim_mm/.mim/configs/downstream/mmdet/'
+            'mask-rcnn_swin-base-w7-simmim-100e-pre_fpn_8xb2-1x_coco.py' in names)
     assert 'simmim_mm/.mim/tools/train.py' in names and 'simmim_mm/.mim/tools/model_zoo.py' in names
     assert not any(name.startswith(('tests/', 'configs/')) for name in names)
 
@@ -77,7 +77,8 @@ def test_imports_the_installed_copy(installed):
 def test_model_zoo_lists_and_downloads(installed, tmp_path):
     tool = osp.join(installed['package'], '.mim', 'tools', 'model_zoo.py')
     listing = run([installed['python'], tool, 'list'], cwd=str(installed['user']))
-    assert 'simmim_swin-b_800e_official' in listing and 'simmim_swin-l_hf' in listing
+    assert 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px_official' in listing
+    assert 'simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px_hf' in listing
     data = os.urandom(4096)
     with LoopbackServer() as server:
         server.files['/w.pth'] = data
@@ -154,7 +155,8 @@ def test_mim_train_and_test_find_configs_by_name(installed):
          'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2'], cwd=str(user))
     checkpoint = user / 'mim_run' / 'iter_2.pth'
     assert checkpoint.is_file()
-    out = run([mim(installed), 'test', 'simmim_mm', demo.replace('.py', '_val.py'),
+    out = run([mim(installed), 'test', 'simmim_mm',
+               'simmim_swin-demo_1xb8-val-800iter_photos-96px.py',
                '--checkpoint', str(checkpoint), '--work-dir', 'mim_test'], cwd=str(user))
     assert 'reconstruction/error' in out, out[-3000:]
 

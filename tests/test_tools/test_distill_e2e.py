@@ -87,7 +87,7 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
               f"dataset=dict(data_root={str(labelled)!r}, split='{{}}'))")
     finetune = tmp_path / 'finetune'
     output = train(tmp_path / 'finetune.py', f"""
-_base_ = {config_path('distill', 'swin-tiny-w7_fd-300e-pre_16xb128-coslr-100e_in1k-224px.py')!r}
+_base_ = {config_path('finetune', 'swin-tiny-w7_fd-300e-pre_16xb128-coslr-100e_in1k-224px.py')!r}
 model = dict(backbone=dict(arch={STUDENT}, init_cfg=dict(checkpoint={student_checkpoint!r})),
              head=dict(num_classes=2, in_channels=64))
 data_preprocessor = dict(num_classes=2)

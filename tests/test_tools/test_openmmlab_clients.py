@@ -160,6 +160,8 @@ def test_mmpretrain_tools_train(config, tmp_path, planted_checkpoint):
 
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'simmim_swin-demo_1xb8-800iter_photos-96px.py')
+DEMO_VAL = osp.join(REPO_ROOT, 'configs', 'demo',
+                    'simmim_swin-demo_1xb8-val-800iter_photos-96px.py')
 
 
 def test_demo_through_dist_train_then_test(tmp_path):
@@ -178,19 +180,20 @@ def test_demo_through_dist_train_then_test(tmp_path):
     checkpoint = osp.join(work_dir, 'iter_4.pth')
     assert osp.isfile(checkpoint)
 
-    output = run([sys.executable, 'tools/test.py', DEMO.replace('.py', '_val.py'), checkpoint,
+    output = run([sys.executable, 'tools/test.py', DEMO_VAL, checkpoint,
                   '--work-dir', str(tmp_path / 'test')])
     assert re.search(r'reconstruction/error: \d', output), output[-3000:]
 
 
-def test_short_name_starts_the_swin_b_100e_recipe(tmp_path):
-    """`python tools/train.py configs/simmim_swin-b.py --cfg-options ...` (the short name)
+def test_train_py_starts_the_swin_b_100e_recipe(tmp_path):
+    """`python tools/train.py configs/pretrain/simmim_swin-base-w6_...-100e_in1k-192px.py`
     trains the Swin-B 100e recipe: lr 2e-4 per 512 images, scaled to the total batch."""
     data = str(tmp_path / 'imagenet')
     make_images(osp.join(data, 'train'), count=2, size=(256, 320))
     work_dir = str(tmp_path / 'work')
-    output = run([sys.executable, 'tools/train.py', 'configs/simmim_swin-b.py', '--work-dir',
-                  work_dir, *cfg_options({
+    output = run([sys.executable, 'tools/train.py',
+                  'configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+                  '--work-dir', work_dir, *cfg_options({
                       'train_dataloader.dataset.data_root': data,
                       'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
                       'train_dataloader.persistent_workers': False, 'train_cfg.max_epochs': 1,

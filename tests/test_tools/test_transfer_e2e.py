@@ -120,7 +120,7 @@ def detection_config(root, ckpt):
     coco_folder(root)
     return f"""
 _base_ = {osp.join(REPO_ROOT, 'configs', 'downstream', 'mmdet',
-                   'mask-rcnn_simmim-swin-b_fpn_1x_coco.py')!r}
+                   'mask-rcnn_swin-base-w7-simmim-100e-pre_fpn_8xb2-1x_coco.py')!r}
 model = dict(backbone=dict(arch={TINY_SWIN}, init_cfg=dict(checkpoint={ckpt!r})),
              neck=dict(in_channels={CHANNELS}),
              roi_head=dict(bbox_head=dict(num_classes=1), mask_head=dict(num_classes=1)))
@@ -156,7 +156,7 @@ def segmentation_config(root, ckpt):
     ade_folder(root)
     return f"""
 _base_ = {osp.join(REPO_ROOT, 'configs', 'downstream', 'mmseg',
-                   'upernet_simmim-swin-b_8xb2-160k_ade20k-512x512.py')!r}
+                   'upernet_swin-base-w7-simmim-100e-pre_8xb2-160k_ade20k-512x512.py')!r}
 crop_size = (64, 64)
 model = dict(data_preprocessor=dict(size=crop_size),
              backbone=dict(arch={TINY_SWIN}, init_cfg=dict(checkpoint={ckpt!r})),

@@ -81,7 +81,8 @@ def test_metafile_entry_is_complete(model):
 def test_readme_table_has_a_row_per_model():
     table = readme_table(MODELS).splitlines()
     assert len(table) == 2 + len(MODELS)
-    assert '| simmim_swin-b_100e_official | Swin-B/w6 | 100 | microsoft/SimMIM | ' \
+    assert '| simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px_official | Swin-B/w6 | ' \
+        '100 | microsoft/SimMIM | ' \
         '82.8 (192px w6), 83.5 (224px w7) | ' \
         '[simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py]' \
         '(configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py) |' \
@@ -92,13 +93,14 @@ def test_cli_table_info_and_unknown_name(capsys):
     cli = tool('model_zoo')
     assert cli.main(['table']) == 0
     assert capsys.readouterr().out == readme_table(MODELS)
-    assert cli.main(['info', 'simmim_vit-b_800e_official']) == 0
+    assert cli.main(['info', 'simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px']) == 0
     out = capsys.readouterr().out
     assert 'configs/pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py' in out
     assert '83.8' in out
-    assert cli.main(['info', 'simmim_swin-b_100e']) == 1
+    assert cli.main(['info', 'simmim_swin-base-w6_16xb128-amp-coslr-100e']) == 1
     err = capsys.readouterr().err
-    assert 'did you mean simmim_swin-b_100e_official' in err and '_100e_mmpretrain' in err
+    assert 'did you mean simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px_official' in err
+    assert '-100e_in1k-192px_mmpretrain' in err
 
 
 @pytest.fixture
@@ -200,5 +202,5 @@ def test_hugging_face_download_and_convert_through_huggingface_hub(tmp_path):
 def test_converting_an_mmpretrain_classifier_is_refused_with_the_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(fetch, 'download_url', lambda *a, **k: str(tmp_path / 'x.pth'))
     with pytest.raises(ValueError, match='already an mmpretrain checkpoint'):
-        download_model('swin-b_simmim-100e-ft-192px_mmpretrain', convert=True,
-                       root=str(tmp_path))
+        download_model('swin-base-w6_simmim-100e-pre_8xb256-coslr-100e_in1k-192px_mmpretrain',
+                       convert=True, root=str(tmp_path))

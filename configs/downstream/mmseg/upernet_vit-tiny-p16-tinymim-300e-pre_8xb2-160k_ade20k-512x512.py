@@ -4,10 +4,10 @@ SimMIM ViT-B segmentation config (configs/downstream/mmseg/) with a ViT-T, loade
 SimMIM checkpoint (TinyMIM reports 44.0 mIoU for its ViT-T, with an MAE teacher). The
 student's last block, distilled with 12 heads, runs with the model's own heads.
 
-    python tools/train.py configs/distill/upernet_vit-tiny-p16_tinymim-300e-pre_8xb2-160k_ade20k-512x512.py \\
+    python tools/train.py configs/downstream/mmseg/upernet_vit-tiny-p16-tinymim-300e-pre_8xb2-160k_ade20k-512x512.py \\
         --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/tinymim_vit-t/epoch_300.pth
 """
-_base_ = '../downstream/mmseg/upernet_simmim-vit-base-p16_8xb2-160k_ade20k-512x512.py'
+_base_ = 'upernet_vit-base-p16-simmim-800e-pre_8xb2-160k_ade20k-512x512.py'
 
 model = dict(backbone=dict(arch='deit-tiny'),
              neck=dict(embed_dim=192),

@@ -3,9 +3,9 @@
 window 7: the SimMIM Swin fine-tuning (swin-base-w7_simmim-100e-pre_...) with a Swin-T; the
 window-6 relative position tables are resized to 7 on loading, as for SimMIM checkpoints.
 
-    python tools/train.py configs/distill/swin-tiny-w7_fd-300e-pre_16xb128-coslr-100e_in1k-224px.py \\
+    python tools/train.py configs/finetune/swin-tiny-w7_fd-300e-pre_16xb128-coslr-100e_in1k-224px.py \\
         --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/fd_swin-t/epoch_300.pth
 """
-_base_ = '../finetune/swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py'
+_base_ = 'swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py'
 
 model = dict(backbone=dict(arch='tiny'), head=dict(in_channels=768))

@@ -1,7 +1,7 @@
 """COCO Mask R-CNN with a SimMIM-pretrained ViT-B/16 backbone, 1024 px large-scale jitter,
 100 epochs (mmdet 3.3.0).
 
-    python tools/train.py configs/downstream/mmdet/mask-rcnn_simmim-vit-base-p16_fpn_16xb4-lsj-100e_coco.py \\
+    python tools/train.py configs/downstream/mmdet/mask-rcnn_vit-base-p16-simmim-800e-pre_fpn_16xb4-lsj-100e_coco.py \\
         --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/simmim_vit-b/epoch_800.pth
 
 ViTDet's recipe for a plain ViT (Li et al., 2022; mmdet's projects/ViTDet, the MAE ViT-B

@@ -3,8 +3,8 @@ computes the reconstruction loss of the other 3 under fixed masks. The loss is l
 ``reconstruction/error`` and picks the best checkpoint (best_reconstruction_error_iter_*.pth):
 validation loss tracks fine-tuning accuracy (the SimMIM data-scaling study).
 
-    python tools/train.py configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px_val.py
-    python tools/test.py configs/demo/simmim_swin-demo_1xb8-800iter_photos-96px_val.py CHECKPOINT
+    python tools/train.py configs/demo/simmim_swin-demo_1xb8-val-800iter_photos-96px.py
+    python tools/test.py configs/demo/simmim_swin-demo_1xb8-val-800iter_photos-96px.py CHECKPOINT
 
 For your own data, point val_dataloader.dataset at a folder of held-out images.
 """

@@ -3,7 +3,7 @@
 # AdamW wd 0.05, clip 5.0, layer-wise lr decay (set per config). Reference total batch 2048.
 optim_wrapper = dict(
     type='AnyDeviceAmpOptimWrapper',
-    # fused AdamW and foreach clipping, as in pretraining (simmim_adamw_cos_100e.py)
+    # fused AdamW and foreach clipping, as in pretraining (simmim-pretrain_adamw-coslr-100e.py)
     optimizer=dict(type='AdamW', lr=1.25e-3 * 2048 / 512, betas=(0.9, 0.999), eps=1e-8,
                    weight_decay=0.05, fused=True),
     clip_grad=dict(max_norm=5.0, foreach=True),

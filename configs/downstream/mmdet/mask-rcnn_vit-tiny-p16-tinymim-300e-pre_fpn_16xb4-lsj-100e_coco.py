@@ -5,10 +5,10 @@ detection config (configs/downstream/mmdet/) with a ViT-T, loaded like a
 SimMIM checkpoint. The student's last block, distilled with 12 heads, runs with the model's
 own heads. TinyMIM reports no detection result.
 
-    python tools/train.py configs/distill/mask-rcnn_vit-tiny-p16_tinymim-300e-pre_fpn_16xb4-lsj-100e_coco.py \\
+    python tools/train.py configs/downstream/mmdet/mask-rcnn_vit-tiny-p16-tinymim-300e-pre_fpn_16xb4-lsj-100e_coco.py \\
         --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/tinymim_vit-t/epoch_300.pth
 """
-_base_ = '../downstream/mmdet/mask-rcnn_simmim-vit-base-p16_fpn_16xb4-lsj-100e_coco.py'
+_base_ = 'mask-rcnn_vit-base-p16-simmim-800e-pre_fpn_16xb4-lsj-100e_coco.py'
 
 model = dict(backbone=dict(arch='deit-tiny'),
              neck=[

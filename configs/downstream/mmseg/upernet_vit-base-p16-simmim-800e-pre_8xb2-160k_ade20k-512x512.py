@@ -1,7 +1,7 @@
 """ADE20K UperNet with a SimMIM-pretrained ViT-B/16 backbone, 512x512 crops, 160k iterations
 (mmsegmentation 1.2.2).
 
-    python tools/train.py configs/downstream/mmseg/upernet_simmim-vit-base-p16_8xb2-160k_ade20k-512x512.py \\
+    python tools/train.py configs/downstream/mmseg/upernet_vit-base-p16-simmim-800e-pre_8xb2-160k_ade20k-512x512.py \\
         --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/simmim_vit-b/epoch_800.pth
 
 The ADE20K recipe that MAE's and TinyMIM's ViT numbers use, as mmseg's MAE config has it: the

@@ -2,7 +2,7 @@
 crop: mmdet's Swin 3x recipe with the SimMIM backbone and layer decay of the 1x config."""
 _base_ = [
     'mmdet::swin/mask-rcnn_swin-t-p4-w7_fpn_ms-crop-3x_coco.py',
-    '../../_base_/models/simmim_swin-b_dense.py',
+    '../../_base_/models/simmim_swin-base-w7_dense.py',
 ]
 # simmim_mm first: it imports mmpretrain.models itself, and under transformers 5 only it can
 custom_imports = dict(imports=['simmim_mm'], allow_failed_imports=False)
