@@ -24,6 +24,8 @@ def mmpretrain_recipe() -> Config:
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """The config file with the command's --cfg-options merged in, as tools/train.py reads
+    it: what every benchmark process builds its model and pipeline from."""
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
