@@ -13,7 +13,7 @@ import time
 import pytest
 import torch
 
-from conftest import FP32, REPO_ROOT
+from conftest import FP32, HAS_CUDA, REPO_ROOT, demo_config
 
 TRAIN = osp.join(REPO_ROOT, 'tools', 'train.py')
 
@@ -37,32 +37,26 @@ LocalBackend.put = put
 '''
 
 
-def write_config(tmp_path, image_folder, max_iters, num_workers=0, interval=4, imports=()):
+def write_config(tmp_path, image_folder, max_iters, num_workers=0, interval=4, imports=(),
+                 amp=False):
     """The demo config, shrunk: a 4-block Swin with drop path (random in the training process,
     so its RNG state must survive the resume), a warmup + cosine schedule that crosses the
-    resume point, deterministic settings."""
-    path = tmp_path / f'cfg_{max_iters}_{num_workers}_{len(imports)}.py'
-    path.write_text(f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
+    resume point, deterministic settings; fp32 unless ``amp`` (the configs' mixed precision:
+    fp16 with a loss scaler on CUDA)."""
+    path = tmp_path / f'cfg_{max_iters}_{num_workers}_{len(imports)}_{amp}.py'
+    path.write_text(demo_config(
+        image_folder, max_iters, tiny_model=False, num_workers=num_workers,
+        checkpoint_interval=interval, before=f"""\
 custom_imports = dict(imports=['simmim_mm', *{list(imports)!r}], allow_failed_imports=False)
 model = dict(backbone=dict(
     arch=dict(_delete_=True, embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 2, 4, 8]),
-    drop_path_rate=0.2))
-train_dataloader = dict(
-    batch_size=2, num_workers={num_workers}, persistent_workers={num_workers > 0},
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={image_folder!r},
-                 with_label=False, pipeline={{{{_base_.train_pipeline}}}}))
-param_scheduler = [
+    drop_path_rate=0.2))""", param_scheduler="""[
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
     dict(type='FullPhaseCosineAnnealingLR', T_max=8, eta_min_ratio=0.01, by_epoch=False,
          begin=3, end=8),
-]
-train_cfg = dict(max_iters={max_iters})
-default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval={interval}))
-custom_hooks = []
+]""", after=f"""\
 randomness = dict(seed=0, deterministic=True)
-{FP32}
-""")
+{'' if amp else FP32}"""))
     return str(path)
 
 
@@ -91,20 +85,49 @@ def logged(work_dir, key):
     return values
 
 
-@pytest.mark.parametrize('num_workers', [0, 2])
-def test_resume_reproduces_uninterrupted_losses(tmp_path, image_folder, num_workers):
+def checkpoint(work_dir, name='iter_8.pth'):
+    return torch.load(osp.join(work_dir, name), map_location='cpu', weights_only=True)
+
+
+@pytest.mark.parametrize('device,num_workers', [
+    pytest.param('cpu', 0, id='cpu'),
+    pytest.param('cpu', 2, id='cpu-2workers'),
+    # the configs' fp16 AMP on the GPU; run by the GPU check (tools/gpu_check.sh)
+    pytest.param('cuda', 2, id='cuda-2workers', marks=[pytest.mark.cuda, pytest.mark.skipif(
+        not HAS_CUDA, reason='needs a CUDA GPU: torch sees none here')]),
+])
+def test_resume_reproduces_uninterrupted_run(tmp_path, image_folder, monkeypatch, device,
+                                             num_workers):
+    """Stopped after iteration 4 and resumed: bit for bit the losses, learning rates and
+    final weights of an uninterrupted run (same data order, crops, flips, masks, drop path
+    and lr); on CUDA also the fp16 loss scaler."""
+    if device == 'cuda':
+        # randomness.deterministic turns on torch.use_deterministic_algorithms, for which
+        # cuBLAS needs a fixed workspace (else the first matmul raises)
+        monkeypatch.setenv('CUBLAS_WORKSPACE_CONFIG', ':4096:8')
     straight, split = str(tmp_path / 'straight'), str(tmp_path / 'split')
-    train(write_config(tmp_path, image_folder, 8, num_workers), straight)
-    train(write_config(tmp_path, image_folder, 4, num_workers), split)
-    output = train(write_config(tmp_path, image_folder, 8, num_workers), split, '--resume')
+    amp = device == 'cuda'
+    train(write_config(tmp_path, image_folder, 8, num_workers, amp=amp), straight)
+    train(write_config(tmp_path, image_folder, 4, num_workers, amp=amp), split)
+    output = train(write_config(tmp_path, image_folder, 8, num_workers, amp=amp), split,
+                   '--resume')
     assert 'resumed epoch: 0, iter: 4' in output
 
     expected, resumed = logged(straight, 'loss'), logged(split, 'loss')
     assert sorted(expected) == list(range(1, 9))
     assert len(set(expected.values())) == 8  # the comparison below is not a trivial one
-    # bit for bit: same data order, crops, flips, masks, drop path and lr
     assert resumed == expected
     assert logged(split, 'lr') == logged(straight, 'lr')
+
+    a, b = checkpoint(straight), checkpoint(split)
+    assert a['state_dict'].keys() == b['state_dict'].keys()
+    for key, value in a['state_dict'].items():
+        assert torch.equal(value, b['state_dict'][key]), key
+    if device == 'cuda':
+        # trained on the GPU with the configs' fp16 AMP: the loss scaler was saved and restored
+        scaler = a['optimizer'].get('loss_scaler')
+        assert scaler and scaler['scale'] > 0, 'no fp16 loss scaler state: did this run on CUDA?'
+        assert b['optimizer']['loss_scaler'] == scaler
 
 
 def test_kill_while_saving_checkpoint_then_resume(tmp_path, image_folder):
