@@ -1,9 +1,9 @@
 """Import mmpretrain 1.2.0 in an environment with a newer transformers (4.52 on, 5 included).
 
 mmpretrain 1.2.0 (its last release) imports its multimodal models (BLIP, BLIP-2, OFA, RAM,
-...) whenever transformers >= 4.28 is installed. They import names that later transformers releases dropped
-from ``transformers.modeling_utils``: OFA's ``GenerationMixin`` (gone in 4.52, "ImportError:
-cannot import name 'GenerationMixin'"), BLIP's ``apply_chunking_to_forward`` /
+...) whenever transformers >= 4.28 is installed. They import names that later transformers
+releases dropped from ``transformers.modeling_utils``: OFA's ``GenerationMixin`` (gone in
+4.52, "ImportError: cannot import name 'GenerationMixin'"), BLIP's ``apply_chunking_to_forward`` /
 ``prune_linear_layer`` (4.56), whose guarded import then leaves ``PreTrainedModel = None``
 ("TypeError: NoneType takes no arguments", transformers 5). SimMIM uses none of those models.
 

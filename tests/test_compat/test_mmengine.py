@@ -97,7 +97,8 @@ def test_quiet_model_index_warnings_drops_only_that_warning(package_with_uncover
         warnings.simplefilter('always')
         quiet_model_index_warnings()
         Config.fromfile(package_with_uncovered_checkpoint)
-        warnings.warn('There is not `Config` define in (from elsewhere)', UserWarning)
+        warnings.warn('There is not `Config` define in (from elsewhere)', UserWarning,
+                      stacklevel=1)
     assert [str(w.message) for w in caught if 'Config` define' in str(w.message)] == [
         'There is not `Config` define in (from elsewhere)']
 

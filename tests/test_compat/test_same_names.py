@@ -2,9 +2,9 @@
 scope a config's plain name gets ours; the upstream one stays reachable by its scope prefix,
 and other scopes keep theirs."""
 import pytest
-from mmengine.registry import DefaultScope
-from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_INITIALIZERS
 from mmengine.model.weight_init import PretrainedInit
+from mmengine.registry import WEIGHT_INITIALIZERS as MMENGINE_INITIALIZERS
+from mmengine.registry import DefaultScope
 from mmpretrain import models as mmpretrain_models
 from mmpretrain.datasets.transforms import SimMIMMaskGenerator as MMPretrainMaskGenerator
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS

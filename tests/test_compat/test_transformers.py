@@ -5,7 +5,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import transformers_5_python
 
 needs_transformers_5 = pytest.mark.skipif(

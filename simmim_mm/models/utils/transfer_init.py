@@ -6,6 +6,7 @@ from mmengine.runner import CheckpointLoader, load_state_dict
 from torch import Tensor, nn
 
 from simmim_mm.registry import WEIGHT_INITIALIZERS
+
 from .relative_position import resize_relative_position_bias_table
 
 # pretraining-only tensors, and buffers every model rebuilds for its own window / grid
