@@ -1,8 +1,15 @@
 from .fsdp_wrap_policy import encoder_block_wrap_policy
-from .hooks import KNNMonitorHook, NonFiniteLossHook, ReconstructionHook, ResumePointHook
+from .hooks import (
+    AtomicCheckpointHook,
+    KNNMonitorHook,
+    NonFiniteLossHook,
+    ReconstructionHook,
+    ResumePointHook,
+    RngStateHook,
+)
 from .loops import ResumableEpochBasedTrainLoop
 from .optimizers import AnyDeviceAmpOptimWrapper, BackboneLayerDecayOptimWrapperConstructor
-from .runner import AtomicCheckpointHook, AtomicCheckpointRunner, RngStateHook
+from .runner import AtomicCheckpointRunner
 from .schedulers import FullPhaseCosineAnnealingLR
 
 __all__ = ['AnyDeviceAmpOptimWrapper', 'AtomicCheckpointHook', 'AtomicCheckpointRunner',

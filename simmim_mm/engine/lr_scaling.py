@@ -11,9 +11,10 @@ them, and logs the lrs it arrived at, since auto scaling is on by default in our
 """
 from typing import Optional
 
-from mmengine.optim import OptimWrapperDict
-from mmengine.optim.scheduler import _ParamScheduler
+from mmengine.optim import OptimWrapperDict, _ParamScheduler  # exported by mmengine.optim
 from torch.utils.data import DataLoader
+
+from simmim_mm.compat.mmengine import accumulative_counts, train_dataloader_cfg
 
 
 def _wrappers(optim_wrapper) -> list:
@@ -23,7 +24,7 @@ def _wrappers(optim_wrapper) -> list:
 
 def accumulation_steps(optim_wrapper) -> int:
     """The gradient accumulation steps (``accumulative_counts``) of an optimizer wrapper."""
-    return max(getattr(w, '_accumulative_counts', 1) for w in _wrappers(optim_wrapper))
+    return max(accumulative_counts(w) for w in _wrappers(optim_wrapper))
 
 
 def _type_name(scheduler) -> str:
@@ -73,7 +74,7 @@ def _fmt(value: Optional[float]) -> str:
 def scale_lr(runner, optim_wrapper, auto_scale_lr: Optional[dict] = None) -> dict:
     """MMEngine's ``Runner.scale_lr`` with the total batch GPUs x batch x accumulation steps;
     then logs lr, warmup start lr and min lr, scaled or not. Returns what it logged."""
-    dataloader = runner._train_dataloader
+    dataloader = train_dataloader_cfg(runner)
     batch = (dataloader.batch_size if isinstance(dataloader, DataLoader)
              else dataloader['batch_size'])
     steps = accumulation_steps(optim_wrapper)

@@ -12,8 +12,9 @@ import torch
 from mmengine.fileio.backends.local_backend import LocalBackend
 from mmengine.model import BaseModel
 
-from simmim_mm.engine.runner import (AtomicCheckpointHook, AtomicCheckpointRunner,
-                                     get_rng_state, set_rng_state)
+from simmim_mm.engine.hooks import AtomicCheckpointHook
+from simmim_mm.engine.rng_state import get_rng_state, set_rng_state
+from simmim_mm.engine.runner import AtomicCheckpointRunner
 
 
 class ToyModel(BaseModel):
@@ -99,15 +100,15 @@ def test_previous_best_is_deleted_only_after_the_new_best_is_written(tmp_path, f
     def best_files():
         return sorted(n for n in os.listdir(tmp_path) if n.startswith('best_'))
 
-    hook._save_best_checkpoint(runner, dict(acc=0.5))
+    hook.after_val_epoch(runner, dict(acc=0.5))
     runner.train_loop._iter = 3  # a later, better evaluation replaces it
-    hook._save_best_checkpoint(runner, dict(acc=0.7))
+    hook.after_val_epoch(runner, dict(acc=0.7))
     assert best_files() == ['best_acc_iter_3.pth']
 
     failing_put()
     runner.train_loop._iter = 4  # an even better one whose write fails
     with pytest.raises(OSError, match='disk full'):
-        hook._save_best_checkpoint(runner, dict(acc=0.9))
+        hook.after_val_epoch(runner, dict(acc=0.9))
     # MMEngine's CheckpointHook would have deleted it before the failed write
     assert best_files() == ['best_acc_iter_3.pth']
     assert torch.load(tmp_path / 'best_acc_iter_3.pth', weights_only=True)['meta']['iter'] == 3

@@ -98,7 +98,7 @@ def test_bad_arguments_are_named(kwargs, field):
 WORKER_SIGTERM = textwrap.dedent('''
     import os, subprocess, sys, time
     from torch.utils.data import DataLoader
-    from simmim_mm.engine.hooks.resume_point_hook import shield_workers_from_stop_signals
+    from simmim_mm.engine.worker_signals import shield_workers_from_stop_signals
 
     class Pids:
         def __len__(self):

@@ -1,8 +1,7 @@
 """A config inherited as `simmim_mm::...` tags its collate_fn with `_scope_`; MMEngine's Runner
-passes that on to the function, AtomicCheckpointRunner does not."""
-import pytest
+passes that on to the function (tests/test_compat/test_mmengine_engine.py), AtomicCheckpointRunner
+does not."""
 import torch
-from mmengine.runner import Runner
 
 from simmim_mm.engine import AtomicCheckpointRunner
 
@@ -17,13 +16,6 @@ def dataloader_cfg(image_folder):
                      _scope_='simmim_mm', pipeline=[
                          dict(type='LoadImageFromFile'), dict(type='Resize', scale=(32, 32)),
                          dict(type='PackInputs')]))
-
-
-def test_mmengine_runner_still_passes_the_scope_to_the_collate_function(image_folder):
-    """If this fails, MMEngine fixed it and AtomicCheckpointRunner.build_dataloader can go."""
-    loader = Runner.build_dataloader(dataloader_cfg(image_folder), seed=0)
-    with pytest.raises(TypeError, match='_scope_'):
-        next(iter(loader))
 
 
 def test_atomic_checkpoint_runner_collates_the_batch(image_folder):

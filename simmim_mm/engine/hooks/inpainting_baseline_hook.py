@@ -9,8 +9,7 @@ from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 from mmengine.utils import mkdir_or_exist
 
-from simmim_mm.evaluation.inpainting_baseline import (inpaint_infill, masked_l1,
-                                                      mean_colour_infill)
+from simmim_mm.evaluation.inpainting_baseline import inpaint_infill, masked_l1, mean_colour_infill
 from simmim_mm.registry import DATASETS, HOOKS
 
 

@@ -1,12 +1,9 @@
 """Bound what a killed run loses: a checkpoint every ``minutes`` of training, and one at the
 end of the current iteration when the job is told to stop (SIGTERM from Slurm, torchrun,
 Kubernetes or a spot-instance notice)."""
-import os
 import os.path as osp
 import signal
-import threading
 import time
-from functools import partial
 from typing import Optional, Sequence
 
 import torch
@@ -16,33 +13,6 @@ from mmengine.runner import EpochBasedTrainLoop
 
 from simmim_mm.checkpoint.atomic import atomic_path
 from simmim_mm.registry import HOOKS
-
-def _exit_on_sigterm_from(parent_pid: int) -> None:
-    while True:
-        if signal.sigwaitinfo({signal.SIGTERM}).si_pid == parent_pid:
-            os._exit(0)  # the DataLoader or multiprocessing ending its worker
-
-
-def _leave_stop_signals_to_parent(worker_init_fn, worker_id: int) -> None:
-    # SIGTERM stays blocked in every thread of the worker; one thread takes each from the queue
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    threading.Thread(target=_exit_on_sigterm_from, args=(os.getppid(),), daemon=True).start()
-    signal.signal(signal.SIGUSR1, signal.SIG_IGN)
-    if worker_init_fn is not None:
-        worker_init_fn(worker_id)
-
-
-def shield_workers_from_stop_signals(dataloader) -> None:
-    """Make ``dataloader``'s workers ignore SIGTERM (but their parent's) and SIGUSR1.
-
-    Slurm signals every process of a job, workers included. A PyTorch worker dies of a SIGTERM
-    that its parent did not send, and the parent then raises "DataLoader worker ... is killed
-    by signal" at an arbitrary point of the training step instead of saving. As in PyTorch, a
-    SIGTERM from the parent (shutting its workers down) still ends a worker."""
-    init = getattr(dataloader, 'worker_init_fn', None)
-    if getattr(dataloader, 'num_workers', 0) and not (
-            isinstance(init, partial) and init.func is _leave_stop_signals_to_parent):
-        dataloader.worker_init_fn = partial(_leave_stop_signals_to_parent, init)
 
 
 @HOOKS.register_module()

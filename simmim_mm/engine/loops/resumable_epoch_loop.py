@@ -4,12 +4,12 @@ from mmengine.dataset import DefaultSampler
 from mmengine.logging import print_log
 from mmengine.runner import EpochBasedTrainLoop
 
+from simmim_mm.compat.mmengine import diff_rank_seed, run_epochs
 from simmim_mm.datasets.samplers import ResumableSampler, SeededSampleDataset
 from simmim_mm.datasets.shards import WebDatasetShards
-from simmim_mm.engine.hooks.resume_point_hook import shield_workers_from_stop_signals
-from simmim_mm.engine.runner import get_rng_state, set_rng_state
+from simmim_mm.engine.rng_state import get_rng_state, set_rng_state
+from simmim_mm.engine.worker_signals import shield_workers_from_stop_signals
 from simmim_mm.registry import DATA_SAMPLERS, LOOPS
-
 
 # what a folder dataset's config holds and shards do not need
 FOLDER_KEYS = ('type', 'data_root', 'data_prefix', 'with_label', 'ann_file', 'extensions')
@@ -33,6 +33,19 @@ def shard_dataloader_cfg(dataloader: dict, seed: int) -> dict:
                    num_workers=dataloader.get('num_workers', 0))
     dataset.setdefault('seed', seed)
     return dict(dataloader, sampler=None, dataset=dataset)
+
+
+def check_shards_are_streamed(dataloader) -> None:
+    """Raise if a dataloader config names ``shards`` that no loop streams: a runner builds
+    the train dataloader itself where the loop is not ResumableEpochBasedTrainLoop, and
+    CustomDataset would fail with an unexpected keyword."""
+    dataset = dataloader.get('dataset') if isinstance(dataloader, dict) else None
+    if isinstance(dataset, dict) and 'shards' in dataset and dataset.get('type') not in (
+            'WebDatasetShards', WebDatasetShards):
+        raise ValueError(
+            'train_dataloader.dataset.shards: shards are streamed by train_cfg '
+            "type='ResumableEpochBasedTrainLoop' (every pretraining and distillation "
+            'recipe); this config trains with another loop or names shards elsewhere')
 
 
 def resumable_dataloader_cfg(dataloader: dict, seed: int = 0) -> dict:
@@ -88,26 +101,13 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
 
     def run(self):
         sampler = self.dataloader.sampler
-        if (isinstance(sampler, ResumableSampler)
-                and not self.runner._randomness_cfg.get('diff_rank_seed', False)):
+        if isinstance(sampler, ResumableSampler) and not diff_rank_seed(self.runner):
             # resume() restored the run's seed after the sampler was built with a new one
             sampler.seed = self.runner.seed
         if isinstance(self.dataloader.dataset, WebDatasetShards):
             self.dataloader.dataset.seed = self.runner.seed
             self._match_shard_layout(self.dataloader.dataset)
-        self.runner.call_hook('before_train')
-        while self._epoch < self._max_epochs and not self.stop_training:
-            epoch = self._epoch
-            self.run_epoch()
-            if self._epoch == epoch:
-                break  # stopped mid-epoch: no validation of an unfinished epoch
-            self._decide_current_val_interval()
-            if (self.runner.val_loop is not None and self._epoch >= self.val_begin
-                    and (self._epoch % self.val_interval == 0
-                         or self._epoch == self._max_epochs)):
-                self.runner.val_loop.run()
-        self.runner.call_hook('after_train')
-        return self.runner.model
+        return run_epochs(self)  # MMEngine's run, ending at an epoch stopped mid-way
 
     def run_epoch(self) -> None:
         self.runner.call_hook('before_train_epoch')
