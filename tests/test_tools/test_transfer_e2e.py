@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO_ROOT, make_images
+from conftest import REPO_ROOT, demo_config, make_images
 
 TINY_SWIN = "dict(_delete_=True, embed_dims=48, depths=[2, 2, 2, 2], num_heads=[3, 6, 12, 24])"
 CHANNELS = [48, 96, 192, 384]
@@ -41,15 +41,9 @@ def workdir(tmp_path_factory):
 def simmim_checkpoint(workdir):
     images = workdir / 'pretrain_images'
     make_images(images, count=4)
-    config = write(workdir / 'pretrain.py', f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py')!r}
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(_delete_=True, type='CustomDataset', data_root={str(images)!r},
-                 with_label=False, pipeline={{{{_base_.train_pipeline}}}}))
-train_cfg = dict(max_iters=2)
-default_hooks = dict(checkpoint=dict(interval=2))
-custom_hooks = []
-""")
+    config = write(workdir / 'pretrain.py', demo_config(
+        str(images), 2, tiny_model=False, param_scheduler=None, checkpoint_interval=2,
+        log_interval=None))
     run_tool('train.py', config, '--work-dir', str(workdir / 'pretrain'))
     return str(workdir / 'pretrain' / 'iter_2.pth')
 
