@@ -15,7 +15,7 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO_ROOT, TINY_DEMO_MODEL
+from conftest import REPO_ROOT, demo_config
 
 from checkpoint_helpers import build, to_official
 from loopback_server import LoopbackServer
@@ -96,18 +96,14 @@ def test_model_zoo_lists_and_downloads(installed, tmp_path):
 def test_user_config_inherits_a_shipped_config(installed):
     """`_base_ = 'simmim_mm::demo/...'` from a config outside the repository trains."""
     user = installed['user']
-    (user / 'my_simmim.py').write_text(f"""_base_ = 'simmim_mm::{DEMO}'
-{TINY_DEMO_MODEL}
-train_dataloader = dict(batch_size=2, num_workers=0, persistent_workers=False,
-    dataset=dict(pipeline=[
+    (user / 'my_simmim.py').write_text(demo_config(
+        None, 2, base=f'simmim_mm::{DEMO}', param_scheduler=None, checkpoint_interval=2,
+        log_interval=None,
+        pipeline="""[
         dict(type='LoadImageFromFile'), dict(type='Resize', scale=(64, 64)),
         dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16,
              model_patch_size=4, mask_ratio=0.6),
-        dict(type='PackInputs')]))
-train_cfg = dict(max_iters=2)
-default_hooks = dict(checkpoint=dict(interval=2))
-custom_hooks = []
-""")
+        dict(type='PackInputs')]"""))
     tool = osp.join(installed['package'], '.mim', 'tools', 'train.py')
     run([installed['python'], tool, 'my_simmim.py', '--work-dir', 'run'], cwd=str(user))
     assert (user / 'run' / 'iter_2.pth').is_file()
