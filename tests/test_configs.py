@@ -7,11 +7,10 @@ from collections import Counter
 import pytest
 import torch
 import yaml
+from conftest import REPO_ROOT
 from mmengine.config import Config
 
 from simmim_mm.registry import MODELS
-
-from conftest import REPO_ROOT
 
 CONFIGS = sorted(p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
                                       recursive=True) if '_base_' not in p)
@@ -23,9 +22,16 @@ def load(name):
 
 def test_configs_are_found():
     names = {osp.relpath(p, osp.join(REPO_ROOT, 'configs')) for p in CONFIGS}
-    assert {'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py', 'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py',
-            'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py', 'pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 'pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py',
-            'pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', 'pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py'} <= names
+    assert {'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+            'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py',
+            'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py',
+            'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py',
+            'pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+            'pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+            'pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py',
+            'pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py',
+            'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py',
+            'pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py'} <= names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO_ROOT))
@@ -131,11 +137,15 @@ def test_swinv2_b_uses_normalized_targets_and_official_windows():
     assert [stage.blocks[0].attn.w_msa.window_size for stage in model.backbone.stages] == \
         [(12, 12), (12, 12), (12, 12), (6, 6)]
     assert cfg.train_cfg.max_epochs == 800
-    assert MODELS.build(load('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py').model).head.loss_module.norm_target_window is None
+    swin_b = load('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
+    assert MODELS.build(swin_b.model).head.loss_module.norm_target_window is None
 
 
-@pytest.mark.parametrize('name,width', [('pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768), ('pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),
-                                        ('pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 384), ('pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py', 1024)])
+@pytest.mark.parametrize('name,width', [
+    ('pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),
+    ('pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),
+    ('pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 384),
+    ('pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py', 1024)])
 def test_sizes_change_only_the_architecture(name, width):
     cfg = load(name)
     base = load('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'

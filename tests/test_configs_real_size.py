@@ -17,6 +17,8 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from conftest import REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint
+from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -24,8 +26,6 @@ from mmengine.registry import DefaultScope, init_default_scope
 from mmengine.runner import Runner
 from mmpretrain.models.utils.attention import ShiftWindowMSA
 
-from conftest import REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint
-from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
 from simmim_mm.engine import AtomicCheckpointRunner
 from simmim_mm.models.utils import resize_relative_position_bias_table
 
@@ -152,8 +152,8 @@ def test_first_iteration_at_real_size(path, tmp_path, pretrained):
         np.random.seed(0)
         # the config's own runner: AtomicCheckpointRunner drops the `_scope_` that a
         # `mmpretrain::` / `simmim_mm::` base puts on collate_fn, MMEngine's Runner does not
-        runner = (AtomicCheckpointRunner if cfg.get('runner_type') == 'simmim_mm.AtomicCheckpointRunner'
-                  else Runner)
+        atomic = cfg.get('runner_type') == 'simmim_mm.AtomicCheckpointRunner'
+        runner = AtomicCheckpointRunner if atomic else Runner
         loader = runner.build_dataloader(cfg.train_dataloader, seed=0)
         batch = next(iter(loader))
         model_cfg = cfg.model

@@ -5,12 +5,12 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.registry import DefaultScope, init_default_scope
-from mmengine.registry import MODELS as ROOT_MODELS
-from mmengine.optim import build_optim_wrapper
-
 from conftest import REPO_ROOT, pretraining_config_of
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import MODELS as ROOT_MODELS
+from mmengine.registry import DefaultScope, init_default_scope
+
 from simmim_mm.registry import MODELS
 
 TRANSFER = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')) +

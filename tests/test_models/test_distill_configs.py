@@ -4,13 +4,12 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmengine.registry import MODELS as ROOT_MODELS
 from mmpretrain.structures import DataSample
 
-from conftest import REPO_ROOT
-from simmim_mm.models.utils.attention_blocks import (attention_blocks, block_num_heads,
-                                                     qkv_at_block)
+from simmim_mm.models.utils.attention_blocks import attention_blocks, block_num_heads, qkv_at_block
 
 VIT_S = 'tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py'
 VIT_T = 'tinymim_vit-base-p16-to-vit-tiny-p16_32xb128-amp-300e_in1k-224px.py'
