@@ -2,13 +2,15 @@
 # checkpoint and a reconstruction picture, in a few minutes) or `make test` (full set-up,
 # then the test suite). Set-up runs once; it is redone only when the requirements change.
 # `make docs` builds the manual (docs/, mkdocs.yml) into work_dirs/site; warnings are errors.
+# `make lint` checks the code with ruff (ruff.toml) and its layout with yapf (.style.yapf);
+# `make format` applies both.
 VENV ?= .venv
 PYTHON := $(VENV)/bin/python
 SETUP_INPUTS := tools/setup_env.sh tools/build_mmcv.sh setup.py $(wildcard requirements/*.txt)
 READY := $(VENV)/.simmim_mm-ready
 PRETRAIN_READY := $(VENV)/.simmim_mm-pretrain-ready
 
-.PHONY: setup demo test docs
+.PHONY: setup demo test docs lint format
 
 setup: $(READY)
 
@@ -30,3 +32,13 @@ test: setup
 
 docs: setup
 	$(PYTHON) -m mkdocs build --strict --site-dir work_dirs/site
+
+LINTED := simmim_mm tools tests configs .dev_scripts setup.py
+
+lint: setup
+	$(PYTHON) -m ruff check .
+	$(PYTHON) -m yapf --diff --recursive --parallel $(LINTED)
+
+format: setup
+	$(PYTHON) -m ruff check --fix --select I .
+	$(PYTHON) -m yapf --in-place --recursive --parallel $(LINTED)

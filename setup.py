@@ -34,9 +34,12 @@ setup(
     packages=find_packages(include=['simmim_mm', 'simmim_mm.*']),
     # OpenMMLab's `.mim` convention: configs, tools and the model index inside the package
     # (simmim_mm/.mim holds links to the top-level folders; a wheel gets copies)
-    package_data={'simmim_mm': ['.mim/model-index.yml', '.mim/configs/**/*.py',
-                                '.mim/configs/**/*.yml', '.mim/tools/**/*.py',
-                                '.mim/tools/*.sh']},
+    package_data={
+        'simmim_mm': [
+            '.mim/model-index.yml', '.mim/configs/**/*.py', '.mim/configs/**/*.yml',
+            '.mim/tools/**/*.py', '.mim/tools/*.sh'
+        ]
+    },
     install_requires=parse_requirements('runtime'),
     extras_require={
         'downstream': parse_requirements('downstream'),

@@ -23,7 +23,6 @@ HAS_CUDA = torch.cuda.is_available()
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
-
 def encoder_signature(backbone: dict) -> tuple:
     """What a checkpoint's encoder must share with ``backbone`` to load into it: the family
     (ViT, Swin or Swin V2, from the type), the arch and any per-block head counts (a Swin
@@ -51,13 +50,15 @@ def pretraining_sources() -> tuple:
     with open(osp.join(REPO_ROOT, 'configs', 'metafile.yml')) as f:
         listed = {m.get('Config') for m in yaml.safe_load(f)['Models']}
     pretrain = [c[len('configs/'):] for c in listed if c and c.startswith('configs/pretrain/')]
-    distill = [osp.relpath(p, osp.join(REPO_ROOT, 'configs')) for p in
-               sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', '*.py')))]
+    distill = [
+        osp.relpath(p, osp.join(REPO_ROOT, 'configs'))
+        for p in sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', '*.py')))
+    ]
     sources = []
     for name in pretrain + distill:
         cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', name), import_custom_modules=False)
-        sources.append((cfg.train_cfg.get('max_epochs', 0), name,
-                        encoder_signature(cfg.model.backbone)))
+        sources.append((cfg.train_cfg.get('max_epochs',
+                                          0), name, encoder_signature(cfg.model.backbone)))
     pretrain_first = sorted(sources[:len(pretrain)]) + sources[len(pretrain):]
     return tuple((signature, name) for _, name, signature in pretrain_first)
 
@@ -115,7 +116,6 @@ TINY_DEMO_MODEL = """model = dict(backbone=dict(img_size=64, arch=dict(_delete_=
              depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
              stage_cfgs=dict(_delete_=True, block_cfgs=dict(window_size=2))))"""
 
-
 # Config lines for tests that compare numbers: train in fp32 on every CPU. The configs' default
 # autocasts to bf16 where the CPU has native bf16 (AVX-512 BF16, AMX) and not elsewhere.
 FP32 = "optim_wrapper = dict(dtype='float32')"
@@ -128,18 +128,25 @@ TINY_TRAIN_PIPELINE = """[
     dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16, model_patch_size=4),
     dict(type='PackInputs'),
 ]"""
-DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo',
-                       'simmim_swin-demo_1xb8-800iter_photos-96px.py')
+DEMO_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo', 'simmim_swin-demo_1xb8-800iter_photos-96px.py')
 CONSTANT_LR = "[dict(type='ConstantLR', factor=1.0, by_epoch=False)]"
 
 
-def demo_config(data_root: Optional[str], max_iters: Optional[int] = None, *,
-                train_cfg: Optional[str] = None, base: str = DEMO_CONFIG,
-                tiny_model: bool = True, batch_size: int = 2, num_workers: int = 0,
+def demo_config(data_root: Optional[str],
+                max_iters: Optional[int] = None,
+                *,
+                train_cfg: Optional[str] = None,
+                base: str = DEMO_CONFIG,
+                tiny_model: bool = True,
+                batch_size: int = 2,
+                num_workers: int = 0,
                 pipeline: str = '{{_base_.train_pipeline}}',
-                param_scheduler: Optional[str] = CONSTANT_LR, checkpoint_interval: int = 100,
-                log_interval: Optional[int] = 1, custom_hooks: Optional[str] = '[]',
-                before: str = '', after: str = '') -> str:
+                param_scheduler: Optional[str] = CONSTANT_LR,
+                checkpoint_interval: int = 100,
+                log_interval: Optional[int] = 1,
+                custom_hooks: Optional[str] = '[]',
+                before: str = '',
+                after: str = '') -> str:
     """The text of a short run of the demo config (or ``base``) on the images under
     ``data_root`` (None: the base's dataset, with ``pipeline``), logged every
     ``log_interval`` iterations (None: the base's interval).
@@ -154,17 +161,18 @@ def demo_config(data_root: Optional[str], max_iters: Optional[int] = None, *,
     else:
         dataset = (f"dict(_delete_=True, type='CustomDataset', data_root={data_root!r},\n"
                    f'                 with_label=False, pipeline={pipeline})')
-    lines = [f'_base_ = {base!r}', TINY_DEMO_MODEL if tiny_model else '', before,
-             'train_dataloader = dict(\n'
-             f'    batch_size={batch_size}, num_workers={num_workers}, '
-             f'persistent_workers={num_workers > 0},\n'
-             f'    dataset={dataset})',
-             '' if param_scheduler is None else f'param_scheduler = {param_scheduler}',
-             f'train_cfg = {train_cfg or f"dict(max_iters={max_iters})"}',
-             'default_hooks = dict(' + ('' if log_interval is None else
-                                        f'logger=dict(interval={log_interval}), ')
-             + f'checkpoint=dict(interval={checkpoint_interval}))',
-             '' if custom_hooks is None else f'custom_hooks = {custom_hooks}', after]
+    lines = [
+        f'_base_ = {base!r}', TINY_DEMO_MODEL if tiny_model else '', before,
+        'train_dataloader = dict(\n'
+        f'    batch_size={batch_size}, num_workers={num_workers}, '
+        f'persistent_workers={num_workers > 0},\n'
+        f'    dataset={dataset})',
+        '' if param_scheduler is None else f'param_scheduler = {param_scheduler}',
+        f'train_cfg = {train_cfg or f"dict(max_iters={max_iters})"}', 'default_hooks = dict(' +
+        ('' if log_interval is None else f'logger=dict(interval={log_interval}), ') +
+        f'checkpoint=dict(interval={checkpoint_interval}))',
+        '' if custom_hooks is None else f'custom_hooks = {custom_hooks}', after
+    ]
     return '\n'.join(line for line in lines if line) + '\n'
 
 
@@ -205,7 +213,7 @@ def make_images(folder, count=6, size=(224, 256), channels=3, seed=0):
             a, b = rng.uniform(-1, 1, size=2)
             img[..., c] = 128 + 60 * (a * xx / w + b * yy / h)
         cy, cx, r = rng.integers(40, h - 40), rng.integers(40, w - 40), rng.integers(15, 40)
-        img[(yy - cy) ** 2 + (xx - cx) ** 2 < r ** 2] = rng.uniform(0, 255, size=channels)
+        img[(yy - cy)**2 + (xx - cx)**2 < r**2] = rng.uniform(0, 255, size=channels)
         sub = osp.join(str(folder), f'class{i % 2}')
         os.makedirs(sub, exist_ok=True)
         path = osp.join(sub, f'img{i}.png')

@@ -33,10 +33,20 @@ def coco_folder(root):
     polygon = [60.0, 50.0, 260.0, 50.0, 260.0, 210.0, 60.0, 210.0]
     ann = dict(
         images=[dict(id=1, file_name='000000000001.jpg', height=300, width=400)],
-        annotations=[dict(id=1, image_id=1, category_id=1, bbox=[60.0, 50.0, 200.0, 160.0],
-                          area=32000.0, iscrowd=0, segmentation=[polygon])],
-        categories=[dict(id=i, name=name, supercategory=name)
-                    for i, name in enumerate(CocoDataset.METAINFO['classes'], 1)])
+        annotations=[
+            dict(
+                id=1,
+                image_id=1,
+                category_id=1,
+                bbox=[60.0, 50.0, 200.0, 160.0],
+                area=32000.0,
+                iscrowd=0,
+                segmentation=[polygon])
+        ],
+        categories=[
+            dict(id=i, name=name, supercategory=name)
+            for i, name in enumerate(CocoDataset.METAINFO['classes'], 1)
+        ])
     for split in ('train2017', 'val2017'):
         os.makedirs(osp.join(root, split))
         Image.fromarray(pixels).save(osp.join(root, split, '000000000001.jpg'))
@@ -56,8 +66,8 @@ def ade_folder(root):
             name = f'ADE_{"train" if split == "training" else "val"}_{i:08d}'
             Image.fromarray(rng.integers(0, 256, (300, 400, 3), dtype=np.uint8)).save(
                 osp.join(root, 'images', split, name + '.jpg'))
-            labels = np.repeat(np.repeat(rng.integers(0, 151, (10, 10), dtype=np.uint8), 30,
-                                         0), 40, 1)
+            labels = np.repeat(
+                np.repeat(rng.integers(0, 151, (10, 10), dtype=np.uint8), 30, 0), 40, 1)
             Image.fromarray(labels).save(osp.join(root, 'annotations', split, name + '.png'))
     return root
 
@@ -67,8 +77,9 @@ def shrunk_sizes(node, factor, floor, prefix=''):
     ``crop_size``, a pad's ``size``) scaled by ``factor``, no side below ``floor``: the
     overrides that ``Config.merge_from_dict`` (and ``--cfg-options``) apply, list indices
     included."""
-    items = (node.items() if isinstance(node, dict)
-             else enumerate(node) if isinstance(node, (list, tuple)) else ())
+    items = (
+        node.items()
+        if isinstance(node, dict) else enumerate(node) if isinstance(node, (list, tuple)) else ())
     found = {}
     for key, value in items:
         dotted = f'{prefix}{key}'
@@ -97,8 +108,11 @@ def tiny_data_options(cfg, task, root):
         if not loader:
             continue
         key = f'{split}_dataloader.'
-        options.update({key + 'batch_size': 2 if task == 'mmseg' and split == 'train' else 1,
-                        key + 'num_workers': 0, key + 'persistent_workers': False})
+        options.update({
+            key + 'batch_size': 2 if task == 'mmseg' and split == 'train' else 1,
+            key + 'num_workers': 0,
+            key + 'persistent_workers': False
+        })
         if loader.get('batch_sampler'):  # mmdet's AspectRatioBatchSampler wants batch > 1
             options[key + 'batch_sampler'] = None
         dataset, key = loader.dataset, key + 'dataset.'
@@ -110,15 +124,16 @@ def tiny_data_options(cfg, task, root):
             # 25 tokens at the last stage, as at the real sizes (15 to 25): padded, never
             # smaller than 7. ViT: 1024 -> 512 (below)
             vit = cfg.model.backbone.type.endswith('ViT')
-            options.update(shrunk_sizes(dataset.pipeline, 0.5 if vit else 0.4,
-                                        1 if vit else 256, key + 'pipeline.'))
+            options.update(
+                shrunk_sizes(dataset.pipeline, 0.5 if vit else 0.4, 1 if vit else 256,
+                             key + 'pipeline.'))
         elif task == 'mmseg':
             # 512 crops padded to 512 -> 256 crops padded to 256: stage maps 64, 32, 16, 8
             options.update(shrunk_sizes(dataset.pipeline, 0.5, 1, key + 'pipeline.'))
     for split in ('val', 'test'):
         if task == 'mmdet' and cfg.get(f'{split}_evaluator'):
-            options[f'{split}_evaluator.ann_file'] = osp.join(
-                root, 'annotations', 'instances_val2017.json')
+            options[f'{split}_evaluator.ann_file'] = osp.join(root, 'annotations',
+                                                              'instances_val2017.json')
     model = cfg.model
     if task == 'mmdet' and model.backbone.type.endswith('ViT'):
         # ViT at one fixed size (its position bias): 1024 -> 512, padded to it
@@ -126,12 +141,15 @@ def tiny_data_options(cfg, task, root):
             s // 2 for s in model.data_preprocessor.batch_augments[0].size)
         options['model.backbone.img_size'] = model.backbone.img_size // 2
     if task == 'mmseg':
-        options['model.data_preprocessor.size'] = tuple(
-            s // 2 for s in model.data_preprocessor.size)
+        options['model.data_preprocessor.size'] = tuple(s // 2
+                                                        for s in model.data_preprocessor.size)
         if model.backbone.type.endswith('ViT'):  # its relative position tables follow
             options['model.backbone.img_size'] = model.backbone.img_size // 2
         if model.test_cfg.get('mode') == 'slide':
-            options.update({'model.test_cfg.crop_size': tuple(
-                s // 2 for s in model.test_cfg.crop_size), 'model.test_cfg.stride': tuple(
-                    s // 2 for s in model.test_cfg.stride)})
+            options.update({
+                'model.test_cfg.crop_size':
+                tuple(s // 2 for s in model.test_cfg.crop_size),
+                'model.test_cfg.stride':
+                tuple(s // 2 for s in model.test_cfg.stride)
+            })
     return options

@@ -7,13 +7,15 @@ from collections import Counter
 import pytest
 import torch
 import yaml
-from conftest import REPO_ROOT
 from mmengine.config import Config
 
 from simmim_mm.registry import MODELS
 
-CONFIGS = sorted(p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                                      recursive=True) if '_base_' not in p)
+from conftest import REPO_ROOT
+
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 def load(name):
@@ -22,16 +24,18 @@ def load(name):
 
 def test_configs_are_found():
     names = {osp.relpath(p, osp.join(REPO_ROOT, 'configs')) for p in CONFIGS}
-    assert {'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
-            'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py',
-            'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py',
-            'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py',
-            'pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py',
-            'pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py',
-            'pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py',
-            'pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py',
-            'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py',
-            'pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py'} <= names
+    assert {
+        'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+        'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py',
+        'pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py',
+        'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py',
+        'pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+        'pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+        'pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py',
+        'pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py',
+        'pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py',
+        'pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py'
+    } <= names
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: osp.relpath(p, REPO_ROOT))
@@ -87,19 +91,20 @@ def test_800e_schedule_decays_at_epoch_700():
     assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1e-4 * 2048 / 512)
     warmup, step = cfg.param_scheduler
     assert warmup.start_factor * 1e-4 == pytest.approx(5e-7) and warmup.end == 10
-    assert (step.type, step.milestones, step.gamma, step.begin) == ('MultiStepLR', [700],
-                                                                   0.1, 0)
+    assert (step.type, step.milestones, step.gamma, step.begin) == ('MultiStepLR', [700], 0.1, 0)
     assert cfg.train_cfg.max_epochs == 800
 
 
 def test_swin_l_windows_match_the_official_model():
     cfg = load('pretrain/simmim_swin-large-w12_16xb128-amp-step-800e_in1k-192px.py')
     model = MODELS.build(cfg.model)
-    tables = {name.split('.')[1]: p.shape for name, p in model.backbone.named_parameters()
-              if name.endswith('relative_position_bias_table')}
+    tables = {
+        name.split('.')[1]: p.shape
+        for name, p in model.backbone.named_parameters()
+        if name.endswith('relative_position_bias_table')
+    }
     # window 12 ((2*12-1)^2 rows) in stages 0-2; the 6x6 last stage uses window 6 (11^2)
-    assert tables == {'0': (23 * 23, 6), '1': (23 * 23, 12), '2': (23 * 23, 24),
-                      '3': (11 * 11, 48)}
+    assert tables == {'0': (23 * 23, 6), '1': (23 * 23, 12), '2': (23 * 23, 24), '3': (11 * 11, 48)}
     assert model.neck.in_channels == 1536
 
 
@@ -109,7 +114,7 @@ def test_vit_b_matches_the_paper():
     backbone = model.backbone
     assert round(sum(p.numel() for p in backbone.parameters()) / 1e6, 2) == 85.67
     assert round(sum(p.numel() for p in model.parameters()) / 1e6, 2) == 86.26
-    assert backbone.pos_embed is None                       # no absolute position embedding
+    assert backbone.pos_embed is None  # no absolute position embedding
     assert backbone.rel_pos_bias.relative_position_bias_table.shape == (732, 12)
     assert all(layer.attn.q_bias is not None and layer.attn.qkv.bias is None
                for layer in backbone.layers)
@@ -117,8 +122,7 @@ def test_vit_b_matches_the_paper():
     assert backbone.layers[-1].drop_path.drop_prob == pytest.approx(0.1)
     assert model.neck.decoder[0].weight.shape == (16 * 16 * 3, 768, 1, 1)
     masking = cfg.train_pipeline[3]
-    assert (masking.input_size, masking.mask_patch_size, masking.model_patch_size) == (224, 32,
-                                                                                      16)
+    assert (masking.input_size, masking.mask_patch_size, masking.model_patch_size) == (224, 32, 16)
     assert cfg.train_pipeline[1].scale == 224
     assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1e-4 * 2048 / 512)
     assert cfg.optim_wrapper.optimizer.weight_decay == 0.05
@@ -141,17 +145,17 @@ def test_swinv2_b_uses_normalized_targets_and_official_windows():
     assert MODELS.build(swin_b.model).head.loss_module.norm_target_window is None
 
 
-@pytest.mark.parametrize('name,width', [
-    ('pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),
-    ('pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),
-    ('pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 384),
-    ('pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py', 1024)])
+@pytest.mark.parametrize(
+    'name,width', [('pretrain/simmim_swin-tiny-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),
+                   ('pretrain/simmim_swin-small-w6_16xb128-amp-coslr-100e_in1k-192px.py', 768),
+                   ('pretrain/simmim_vit-small-p16_16xb128-amp-step-800e_in1k-224px.py', 384),
+                   ('pretrain/simmim_vit-large-p16_16xb128-amp-step-800e_in1k-224px.py', 1024)])
 def test_sizes_change_only_the_architecture(name, width):
     cfg = load(name)
-    base = load('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py'
-                if 'ViT' in cfg.model.backbone.type else
-                'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
-    assert MODELS.build(cfg.model).neck.in_channels == width   # the decoder follows
+    base = load('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py' if 'ViT' in
+                cfg.model.backbone.
+                type else 'pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
+    assert MODELS.build(cfg.model).neck.in_channels == width  # the decoder follows
     for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'train_pipeline'):
         assert cfg[key] == base[key], key
     assert {k: v for k, v in cfg.model.backbone.items() if k != 'arch'} == \
@@ -161,9 +165,9 @@ def test_sizes_change_only_the_architecture(name, width):
 # Names: docs/en/notes/naming.md. Tests read what a config is from its contents or from
 # configs/metafile.yml, never from its file name; these check that the names follow the
 # written pattern and agree with the contents.
-WORD = r'[a-z0-9]+(?:-[a-z0-9]+)*'          # hyphenated words: swin-base-w6, mask-rcnn
+WORD = r'[a-z0-9]+(?:-[a-z0-9]+)*'  # hyphenated words: swin-base-w6, mask-rcnn
 TRAINING = r'(?P<gpus>\d+)xb(?P<batch>\d+)(?:-[a-z0-9]+)*?-(?:\d+(?:e|k|iter)|\d+x)'
-PRETRAIN_INFO = r'[a-z]+-\d+e-pre'              # simmim-800e-pre, tinymim-300e-pre
+PRETRAIN_INFO = r'[a-z]+-\d+e-pre'  # simmim-800e-pre, tinymim-300e-pre
 NAME_PATTERNS = {
     # {algorithm}_{backbone}_{N}xb{B}-{tricks}-{schedule}_{dataset}-{res}px
     'pretrain': rf'[a-z]+_{WORD}_{TRAINING}_[a-z0-9]+-\d+px',
@@ -173,8 +177,11 @@ NAME_PATTERNS = {
     'downstream': rf'{WORD}_{WORD}-{PRETRAIN_INFO}(?:_{WORD})?_{TRAINING}_[a-z0-9]+(?:-\d+x\d+)?',
 }
 NAME_PATTERNS.update(demo=NAME_PATTERNS['pretrain'], distill=NAME_PATTERNS['pretrain'])
-ZOO_SOURCES = {'microsoft/SimMIM': 'official', 'microsoft (Hugging Face)': 'hf',
-               'OpenMMLab mmpretrain': 'mmpretrain'}
+ZOO_SOURCES = {
+    'microsoft/SimMIM': 'official',
+    'microsoft (Hugging Face)': 'hf',
+    'OpenMMLab mmpretrain': 'mmpretrain'
+}
 
 
 def relative(path):
@@ -225,5 +232,5 @@ def test_model_zoo_names_follow_the_rule():
         else:
             stem, _, suffix = name.rpartition('_')
             assert suffix == source, name
-            assert any(re.fullmatch(NAME_PATTERNS[kind], stem)
-                       for kind in ('pretrain', 'finetune')), name
+            assert any(
+                re.fullmatch(NAME_PATTERNS[kind], stem) for kind in ('pretrain', 'finetune')), name

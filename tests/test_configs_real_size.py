@@ -17,8 +17,6 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
-from conftest import REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint
-from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -29,8 +27,12 @@ from mmpretrain.models.utils.attention import ShiftWindowMSA
 from simmim_mm.engine import AtomicCheckpointRunner
 from simmim_mm.models.utils import resize_relative_position_bias_table
 
-CONFIGS = sorted(p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                                      recursive=True) if '_base_' not in p)
+from conftest import REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint
+from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
+
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 def relpath(path):
@@ -41,8 +43,7 @@ def family(cfg):
     scope = cfg.get('default_scope', 'simmim_mm')
     if scope in ('mmdet', 'mmseg'):
         return scope
-    return dict(SimMIM='pretrain', MIMDistiller='distill').get(cfg.model.type,
-                                                                'classification')
+    return dict(SimMIM='pretrain', MIMDistiller='distill').get(cfg.model.type, 'classification')
 
 
 @pytest.fixture(scope='module')
@@ -55,8 +56,10 @@ def pretrained(tmp_path_factory):
         if (name, part) not in cache:
             path = str(tmp_path_factory.mktemp('pretrained') / 'simmim.pth')
             state = save_backbone_checkpoint(name, path, part)
-            cache[name, part] = path, {k: v for k, v in state.items()
-                                       if k.endswith('relative_position_bias_table')}
+            cache[name, part] = path, {
+                k: v
+                for k, v in state.items() if k.endswith('relative_position_bias_table')
+            }
         return cache[name, part]
 
     return get
@@ -66,8 +69,7 @@ def tiny_data(cfg, kind, root):
     loader = cfg.train_dataloader
     # batch 1, but segmentation keeps its 2 per GPU: UperNet's 1x1 pooling branch has a
     # BatchNorm, which needs more than one value per channel
-    loader.update(batch_size=2 if kind == 'mmseg' else 1, num_workers=0,
-                  persistent_workers=False)
+    loader.update(batch_size=2 if kind == 'mmseg' else 1, num_workers=0, persistent_workers=False)
     loader.pop('batch_sampler', None)  # mmdet's AspectRatioBatchSampler wants batch_size > 1
     dataset = loader.dataset
     if dataset.type == 'BundledPhotos':  # the demo: photos that ship with scikit-image
@@ -88,8 +90,10 @@ class WindowRecorder:
 
     def __init__(self, model):
         self.calls = []
-        self.handles = [m.register_forward_pre_hook(self.record) for m in model.modules()
-                        if isinstance(m, ShiftWindowMSA)]
+        self.handles = [
+            m.register_forward_pre_hook(self.record) for m in model.modules()
+            if isinstance(m, ShiftWindowMSA)
+        ]
 
     def record(self, module, args):
         height, width = args[1]
@@ -118,8 +122,10 @@ def check_tables_from_pretraining(backbone, encoder):
     """Every relative position table is the pretrained one of the same block, resized to its
     own window when that differs (the official fine-tuning: per layer, to the layer's window).
     ``encoder``: the pretrained tables."""
-    tables = {k: v for k, v in backbone.state_dict().items()
-              if k.endswith('relative_position_bias_table')}
+    tables = {
+        k: v
+        for k, v in backbone.state_dict().items() if k.endswith('relative_position_bias_table')
+    }
     for key, table in tables.items():
         source = encoder.get(key)
         if source is None:  # ViT: the shared table, copied into every block
@@ -174,8 +180,10 @@ def test_first_iteration_at_real_size(path, tmp_path, pretrained):
         assert batch['inputs'][0].shape[-2:] == (size, size)
     # the first backbone parameter (the patch embedding) and, in pretraining, the mask token
     # (a distillation's student sees full images: its mask token is unused)
-    watched = [next(p for n, p in model.backbone.named_parameters()
-                    if p.requires_grad and n != 'mask_token')]
+    watched = [
+        next(p for n, p in model.backbone.named_parameters()
+             if p.requires_grad and n != 'mask_token')
+    ]
     if kind == 'pretrain':
         watched.append(model.backbone.mask_token)
     before = [p.detach().clone() for p in watched]

@@ -13,6 +13,7 @@ from typing import List
 
 import pytest
 import yaml
+
 from conftest import REPO_ROOT
 
 DOCUMENTS = ['README.md'] + sorted(
@@ -51,7 +52,7 @@ def split_code(text: str):
 def slug(heading: str) -> str:
     """The #anchor of a heading, as Python-Markdown's toc (MkDocs) and GitHub make it for the
     headings here: markup dropped, lower case, punctuation removed, spaces to hyphens."""
-    text = re.sub(r'\[([^]]*)\]\([^)]*\)', r'\1', heading)   # [text](link) -> text
+    text = re.sub(r'\[([^]]*)\]\([^)]*\)', r'\1', heading)  # [text](link) -> text
     text = re.sub(r'[`*]', '', text)
     text = unicodedata.normalize('NFKD', text).encode('ascii', 'ignore').decode('ascii')
     text = re.sub(r'[^\w\s-]', '', text).strip().lower()
@@ -70,8 +71,10 @@ def expansions(path: str) -> List[str]:
     brace = re.search(r'\{([^{}]*)\}', path)
     if not brace:
         return [path]
-    return [p for option in brace[1].split(',')
-            for p in expansions(path[:brace.start()] + option + path[brace.end():])]
+    return [
+        p for option in brace[1].split(',')
+        for p in expansions(path[:brace.start()] + option + path[brace.end():])
+    ]
 
 
 def exists(path: str) -> bool:
@@ -102,8 +105,10 @@ def problems(text: str, document: str, config_names=None, zoo_names=None) -> Lis
     """What `text`, the Markdown of `document` (a path relative to the repository), mentions
     that does not exist: one line per problem, empty when all is well."""
     if config_names is None:
-        config_names = {osp.basename(p) for p in glob.glob(
-            osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)}
+        config_names = {
+            osp.basename(p)
+            for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+        }
     if zoo_names is None:
         with open(osp.join(REPO_ROOT, 'configs', 'metafile.yml'), encoding='utf-8') as f:
             zoo_names = {model['Name'] for model in yaml.safe_load(f)['Models']}
@@ -125,7 +130,7 @@ def problems(text: str, document: str, config_names=None, zoo_names=None) -> Lis
     prose, _ = split_code(text)
     for number, line in enumerate(prose.split('\n'), 1):
         for target in LINK.findall(re.sub(r'`[^`]*`', '', line)):
-            if re.match(r'[a-z][\w+.-]*:', target):   # https:, mailto:: not ours to check
+            if re.match(r'[a-z][\w+.-]*:', target):  # https:, mailto:: not ours to check
                 continue
             path, _, anchor = target.partition('#')
             if path and not osp.exists(osp.join(REPO_ROOT, here, path)):
@@ -173,11 +178,13 @@ def test_the_checker_finds_what_is_missing():
         '```',
     ])
     found = problems(bad, 'README.md')
-    expected = ['no configs/pretrain/no_such_config.py', 'no config named simmim_swin-nothing',
-                'simmim_swin-z_1e_official is no model', 'no config simmim_mm::pretrain/missing',
-                'docs/en/no_such_page.md leads nowhere', 'no docs/en/no_such_page.md in the',
-                'README.md has no heading #no-section',
-                'docs/en/index.md has no heading #no-heading', 'no tools/no_such_tool.py']
+    expected = [
+        'no configs/pretrain/no_such_config.py', 'no config named simmim_swin-nothing',
+        'simmim_swin-z_1e_official is no model', 'no config simmim_mm::pretrain/missing',
+        'docs/en/no_such_page.md leads nowhere', 'no docs/en/no_such_page.md in the',
+        'README.md has no heading #no-section', 'docs/en/index.md has no heading #no-heading',
+        'no tools/no_such_tool.py'
+    ]
     for what in expected:
         assert sum(what in problem for problem in found) == 1, (what, found)
     assert len(found) == len(expected), found
@@ -202,8 +209,12 @@ def test_slugs_are_the_builders():
 def test_readme_model_zoo_table_is_generated():
     """The README's table is what `tools/model_zoo.py table` prints from the metafile, right
     below the marker that says so."""
-    printed = subprocess.run([sys.executable, 'tools/model_zoo.py', 'table'], cwd=REPO_ROOT,
-                             capture_output=True, text=True, timeout=300, check=True).stdout
+    printed = subprocess.run([sys.executable, 'tools/model_zoo.py', 'table'],
+                             cwd=REPO_ROOT,
+                             capture_output=True,
+                             text=True,
+                             timeout=300,
+                             check=True).stdout
     readme = read('README.md')
     assert readme.count(MARKER) == 1
     assert readme.split(MARKER + '\n', 1)[1].startswith(printed), (

@@ -27,34 +27,35 @@ from typing import Dict, List, NamedTuple, Optional
 from unittest import mock
 
 import pytest
-from conftest import REPO_ROOT
 from mmengine.config import Config
 
 from simmim_mm.package_files import TOOLS_DIR
 
+from conftest import REPO_ROOT
+
 README = osp.join(REPO_ROOT, 'README.md')
-DOCUMENTS = ['README.md'] + sorted(   # the manual's pages, read at run time
+DOCUMENTS = ['README.md'] + sorted(  # the manual's pages, read at run time
     osp.relpath(path, REPO_ROOT)
     for path in glob.glob(osp.join(REPO_ROOT, 'docs', '**', '*.md'), recursive=True))
 RUN, CHECK, SKIP = 'run', 'check', 'skip'
-SUBSTITUTION = re.compile(r'''\$\(((?:[^()'"]|'[^']*'|"[^"]*")*)\)''')   # $(...), unnested
-ONE_WORD = re.compile(r'<[A-Za-z][\w .-]*>|' + SUBSTITUTION.pattern)   # `<that path>`, $(...)
+SUBSTITUTION = re.compile(r'''\$\(((?:[^()'"]|'[^']*'|"[^"]*")*)\)''')  # $(...), unnested
+ONE_WORD = re.compile(r'<[A-Za-z][\w .-]*>|' + SUBSTITUTION.pattern)  # `<that path>`, $(...)
 VARIABLE = re.compile(r'\$\{(\w+)\}|\$(\w+)')
 ASSIGNMENT = re.compile(r'[A-Za-z_]\w*=')
-CHOICES = re.compile(r'[\w.-]+(\|[\w.-]+)+')   # a usage line's `auto|rgb|each`
+CHOICES = re.compile(r'[\w.-]+(\|[\w.-]+)+')  # a usage line's `auto|rgb|each`
 
 
 class Command(NamedTuple):
     """One command of a document: its words with quotes removed, $NAME and $(...)
     unexpanded."""
-    document: str                # README.md, docs/en/...
+    document: str  # README.md, docs/en/...
     line: int
-    part: int                    # its place on the line: `git clone ... && cd ...` is 1, 2
-    env: List[str]               # NAME=value words before the command
+    part: int  # its place on the line: `git clone ... && cd ...` is 1, 2
+    env: List[str]  # NAME=value words before the command
     words: List[str]
-    variables: Dict[str, str]    # set above it in its block
-    below: List['Command']       # the commands after it in its block
-    error: Optional[str]         # an unbalanced quote
+    variables: Dict[str, str]  # set above it in its block
+    below: List['Command']  # the commands after it in its block
+    error: Optional[str]  # an unbalanced quote
 
     @property
     def text(self) -> str:
@@ -76,7 +77,7 @@ def readme_blocks(document='README.md'):
         opening = re.match(r'\s*```(\w*)\s*$', line)
         if fence is not None and opening and not opening.group(1):
             fence = None
-        elif fence is not None and body and body[-1][1].endswith('\\'):   # a continued line
+        elif fence is not None and body and body[-1][1].endswith('\\'):  # a continued line
             body[-1] = (body[-1][0], body[-1][1][:-1] + ' ' + line.strip())
         elif fence is not None:
             body.append((number, line.rstrip()))
@@ -95,21 +96,26 @@ def commands_of(body, document='README.md') -> List[Command]:
     are no commands."""
     commands, variables = [], {}
     for number, text in body:
-        text = re.sub(r'\[(--[^][]*)\]', r'\1', text)   # a usage line's optional [--seed 0]
+        text = re.sub(r'\[(--[^][]*)\]', r'\1', text)  # a usage line's optional [--seed 0]
         try:
             words = shlex.split(ONE_WORD.sub(lambda m: shlex.quote(m[0]), text), comments=True)
             error = None
-        except ValueError as e:   # No closing quotation
+        except ValueError as e:  # No closing quotation
             words, error = text.split(), str(e)
-        pieces = [list(piece) for separator, piece in itertools.groupby(
-            words, lambda word: word in ('&&', '||', ';', '|')) if not separator]
-        pieces = [piece[1:] if piece[0] == 'do' else piece for piece in pieces
-                  if piece not in (['do'], ['done'])]
+        pieces = [
+            list(piece) for separator, piece in itertools.groupby(
+                words, lambda word: word in ('&&', '||', ';', '|')) if not separator
+        ]
+        pieces = [
+            piece[1:] if piece[0] == 'do' else piece for piece in pieces
+            if piece not in (['do'], ['done'])
+        ]
         for part, piece in enumerate(pieces, 1):
             prefix = len(list(itertools.takewhile(ASSIGNMENT.match, piece)))
-            prefix = 0 if prefix == len(piece) else prefix   # NAME=value alone: for lines below
-            commands.append(Command(document, number, part, piece[:prefix], piece[prefix:],
-                                    dict(variables), [], error))
+            prefix = 0 if prefix == len(piece) else prefix  # NAME=value alone: for lines below
+            commands.append(
+                Command(document, number, part, piece[:prefix], piece[prefix:], dict(variables), [],
+                        error))
             if piece[0] == 'for' and len(piece) > 3 and piece[2] == 'in':
                 variables[piece[1]] = piece[3]
             assigned = piece[1:] if piece[0] == 'export' else piece
@@ -125,18 +131,23 @@ def substitute(inner: str) -> str:
     """What `$(python ...)` prints, run with this .venv's python."""
     argv = shlex.split(inner)
     assert argv[0] == 'python', f'$({inner}): the test runs only python in $(...)'
-    result = subprocess.run([sys.executable, *argv[1:]], cwd=REPO_ROOT, capture_output=True,
-                            text=True, timeout=300)
+    result = subprocess.run([sys.executable, *argv[1:]],
+                            cwd=REPO_ROOT,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, f'$({inner}) failed:\n{result.stderr}'
     return result.stdout.rstrip('\n')
 
 
 def expand(word: str, variables: Dict[str, str]) -> str:
     """`word` with $NAME (from its block's NAME=value lines) and $(...) replaced."""
+
     def variable(match):
         name = match[1] or match[2]
         assert name in variables, f'${name} is not set above this command in its block'
         return expand(variables[name], variables)
+
     return SUBSTITUTION.sub(lambda m: substitute(m[1]), VARIABLE.sub(variable, word))
 
 
@@ -176,10 +187,12 @@ def check_used_below(command: Command, argv: List[str]):
     """Each variable set or exported is used below, in a command or the script it runs: a
     setting nobody reads is a typo."""
     below = [str(c) for c in command.below] + [
-        read(c.words[1]) for c in command.below if c.words[0] == 'bash' and osp.isfile(c.words[1])]
+        read(c.words[1]) for c in command.below if c.words[0] == 'bash' and osp.isfile(c.words[1])
+    ]
     for name in [word.split('=', 1)[0] for word in command.words if ASSIGNMENT.match(word)]:
-        assert re.search(r'\$\{?' + name + r'\b', '\n'.join(below)), (
-            f'${name} is set but no command below it in its block uses it')
+        assert re.search(
+            r'\$\{?' + name + r'\b',
+            '\n'.join(below)), (f'${name} is set but no command below it in its block uses it')
 
 
 def check_shell_script(command: Command, argv: List[str]):
@@ -196,8 +209,9 @@ def check_cfg_options(config: str, options: dict):
     """The config (a file, or `package::path`) loads; each --cfg-options key's parent exists in
     it (a new leaf is fine, a typo'd parent is not); the options merge as in tools/train.py."""
     try:
-        cfg = (Config.fromstring(f'_base_ = {config!r}\n', '.py') if '::' in config
-               else Config.fromfile(config))
+        cfg = (
+            Config.fromstring(f'_base_ = {config!r}\n', '.py')
+            if '::' in config else Config.fromfile(config))
     except (FileNotFoundError, ValueError) as error:
         pytest.fail(f'the config {config} does not load: {str(error)[:300]}')
     for key in options:
@@ -211,7 +225,7 @@ def check_cfg_options(config: str, options: dict):
     cfg.merge_from_dict(options)
 
 
-load_tool = functools.lru_cache(maxsize=None)(runpy.run_path)   # a tool's globals, not __main__
+load_tool = functools.lru_cache(maxsize=None)(runpy.run_path)  # a tool's globals, not __main__
 
 
 def check_tool_arguments(command: Command, script: str, args: List[str]):
@@ -261,8 +275,12 @@ def check_plot_curves(command: Command, argv: List[str]):
     """plot_curves.py parses inside main(): run where its inputs do not exist, it must fail on
     the missing input, not with argparse's usage (exit 2)."""
     with tempfile.TemporaryDirectory() as empty:
-        result = subprocess.run([sys.executable, osp.join(REPO_ROOT, argv[1]), *argv[2:]],
-                                cwd=empty, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [sys.executable, osp.join(REPO_ROOT, argv[1]), *argv[2:]],
+            cwd=empty,
+            capture_output=True,
+            text=True,
+            timeout=300)
     assert 'usage:' not in result.stderr and result.returncode != 2, (
         f'{command}\nits arguments are rejected:\n{result.stderr}')
     assert result.returncode != 0 and argv[2] in result.stderr, (
@@ -276,10 +294,10 @@ def check_gpu_check(command: Command, argv: List[str]):
     text, (verb, *args) = read(argv[1]), argv[2:]
     usage = re.search(rf'^#\s+bash tools/gpu_check\.sh {verb} ([^#\n]*)', text, re.M)
     assert usage and re.search(rf'^\s*{verb}\)', text, re.M), f'gpu_check.sh has no `{verb}`'
-    options = dict(re.findall(r'\[(--[\w-]+)( [^]]+)?\]', usage[1]))   # name: its value
+    options = dict(re.findall(r'\[(--[\w-]+)( [^]]+)?\]', usage[1]))  # name: its value
     for option in [arg for arg in args if arg.startswith('-')]:
-        assert option in options and re.search(rf'^\s*{re.escape(option)}\)', text, re.M), (
-            f'`{verb}` takes no {option}: {usage[0]}')
+        assert option in options and re.search(rf'^\s*{re.escape(option)}\)', text,
+                                               re.M), (f'`{verb}` takes no {option}: {usage[0]}')
     values = [k + 1 for k, arg in enumerate(args) if options.get(arg)]
     given = [arg for k, arg in enumerate(args) if not arg.startswith('-') and k not in values]
     expected = re.sub(r'\[[^]]*\]', '', usage[1]).split()
@@ -305,8 +323,8 @@ def check_model_zoo(command: Command, argv: List[str]):
     if argv[2] == 'list':
         assert [line.split()[0] for line in output.splitlines()] == names
         for config in (line.split()[-1] for line in output.splitlines()):
-            assert not config.startswith('configs/') or osp.isfile(
-                osp.join(REPO_ROOT, config)), f'the model zoo names a missing {config}'
+            assert not config.startswith('configs/') or osp.isfile(osp.join(
+                REPO_ROOT, config)), f'the model zoo names a missing {config}'
     elif argv[2] == 'info':
         assert argv[3] in names and argv[3] in output, f'{argv[3]} is no model of the metafile'
     else:
@@ -329,8 +347,8 @@ def check_skipped(command: Command, argv: List[str]):
     for word in argv if argv[0] == 'pip' else []:
         extras = re.fullmatch(r'\.\[([\w,-]+)\]', word)
         for extra in extras[1].split(',') if extras else []:
-            assert re.search(rf"['\"]{extra}['\"]\s*:", read('setup.py')), (
-                f'setup.py has no extra {extra}')
+            assert re.search(rf"['\"]{extra}['\"]\s*:",
+                             read('setup.py')), (f'setup.py has no extra {extra}')
     if argv[0] == 'make':
         assert re.search(rf'^{argv[1]}:', read('Makefile'), re.M), f'the Makefile has no {argv[1]}'
     if argv[0] == 'bash':
@@ -343,8 +361,8 @@ def check_model_zoo_download(command: Command, argv: List[str]):
     """The arguments parse, and the model is one that `tools/model_zoo.py list` prints."""
     check_python_tool(command, argv)
     listed = substitute('python tools/model_zoo.py list').splitlines()
-    assert argv[3] in [line.split()[0] for line in listed], (
-        f'{argv[3]} is not in the output of `python tools/model_zoo.py list`')
+    assert argv[3] in [line.split()[0] for line in listed
+                       ], (f'{argv[3]} is not in the output of `python tools/model_zoo.py list`')
 
 
 def check_mim(command: Command, argv: List[str]):
@@ -359,7 +377,7 @@ def check_mim(command: Command, argv: List[str]):
 
 
 TOOL = r'^python (tools|\$TOOLS)/'
-RULES = [   # (pattern for the command without its NAME=value prefix, class, check, reason)
+RULES = [  # (pattern for the command without its NAME=value prefix, class, check, reason)
     (TOOL + r'model_zoo\.py (list|table|info \S+)$', RUN, check_model_zoo, 'offline, seconds'),
     (r'^python -c import [\w., ]+; print\(.*\)$', RUN, check_python_c, 'imports, prints'),
     (r'^[A-Za-z_]\w*=\$\(.*\)$', RUN, check_substituted_variable, 'a cheap $(...)'),
@@ -367,8 +385,8 @@ RULES = [   # (pattern for the command without its NAME=value prefix, class, che
     (r'^export( [A-Za-z_]\w*=\S+)+$', CHECK, check_used_below, 'settings for the lines below'),
     (r'^for [A-Za-z_]\w* in \S', CHECK, check_loop, "a shell loop: its body's commands"),
     (TOOL + r'(train|test)\.py ', CHECK, check_python_tool, 'hours on data and GPUs'),
-    (r'^python \$(MMDET|MMSEG|MMPRETRAIN)/\.mim/tools/(train|test)\.py ', CHECK,
-     check_python_tool, "an OpenMMLab package's own tool: hours on COCO, ADE20K or ImageNet"),
+    (r'^python \$(MMDET|MMSEG|MMPRETRAIN)/\.mim/tools/(train|test)\.py ', CHECK, check_python_tool,
+     "an OpenMMLab package's own tool: hours on COCO, ADE20K or ImageNet"),
     (r'^bash tools/dist_train\.sh ', CHECK, check_launcher, 'torchrun over GPUs, for hours'),
     (r'^bash tools/slurm_train\.sh ', CHECK, check_launcher, 'needs a Slurm cluster'),
     (TOOL + r'convert_checkpoint\.py ', CHECK, check_python_tool, 'needs a checkpoint'),
@@ -386,6 +404,9 @@ RULES = [   # (pattern for the command without its NAME=value prefix, class, che
     (r'^make setup$', SKIP, check_skipped, 'the set-up: minutes, and .venv is what it made'),
     (r'^make demo$', SKIP, check_skipped, 'minutes of set-up and training'),
     (r'^make test$', SKIP, check_skipped, 'the test suite itself, which CI runs'),
+    (r'^make lint$', SKIP, check_skipped, 'CI runs it (.ci/run) before the tests'),
+    (r'^make format$', SKIP, check_skipped, 'rewrites the files these tests read'),
+    (r'^pre-commit install$', SKIP, check_skipped, 'installs a git hook: changes the clone'),
     (r'^source \.venv/bin/activate$', SKIP, check_skipped, "changes the caller's shell"),
     (r'^(srun|sbatch|scontrol|squeue) ', SKIP, check_skipped, 'needs a Slurm cluster'),
     (r'^bash tools/build_mmcv\.sh --install$', SKIP, check_skipped,
@@ -394,8 +415,10 @@ RULES = [   # (pattern for the command without its NAME=value prefix, class, che
     (r'^mim ', SKIP, check_mim, 'needs simmim_mm installed from a wheel, not editable as in '
      '.venv: tests/test_packaging/test_installed_wheel.py runs mim'),
 ]
-COMMANDS = [command for document in DOCUMENTS for language, body in readme_blocks(document)
-            if language == 'bash' for command in commands_of(body, document)]
+COMMANDS = [
+    command for document in DOCUMENTS for language, body in readme_blocks(document)
+    if language == 'bash' for command in commands_of(body, document)
+]
 
 
 def matching_rules(command: Command):
@@ -405,8 +428,8 @@ def matching_rules(command: Command):
 def command_id(command: Command) -> str:
     rules = matching_rules(command)
     cls = rules[0][1] if len(rules) == 1 else 'unclassified'
-    return (f'{command.document}:L{command.line}' + (f'.{command.part}' if command.part > 1
-                                                      else '') + f'-{cls}')
+    return (f'{command.document}:L{command.line}' +
+            (f'.{command.part}' if command.part > 1 else '') + f'-{cls}')
 
 
 def test_readme_commands_are_found():

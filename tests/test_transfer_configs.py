@@ -5,7 +5,6 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO_ROOT, pretraining_config_of
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import MODELS as ROOT_MODELS
@@ -13,8 +12,11 @@ from mmengine.registry import DefaultScope, init_default_scope
 
 from simmim_mm.registry import MODELS
 
-TRANSFER = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')) +
-                  glob.glob(osp.join(REPO_ROOT, 'configs', 'downstream', '*', '*.py')))
+from conftest import REPO_ROOT, pretraining_config_of
+
+TRANSFER = sorted(
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'finetune', '*.py')) +
+    glob.glob(osp.join(REPO_ROOT, 'configs', 'downstream', '*', '*.py')))
 
 
 def pretraining_checkpoint(tmp_path, transfer_config):
@@ -22,8 +24,10 @@ def pretraining_checkpoint(tmp_path, transfer_config):
     model = MODELS.build(cfg.model)
     path = str(tmp_path / 'simmim.pth')
     torch.save({'state_dict': model.state_dict()}, path)
-    return path, {k[len('backbone.'):]: v for k, v in model.state_dict().items()
-                  if k.startswith('backbone.')}
+    return path, {
+        k[len('backbone.'):]: v
+        for k, v in model.state_dict().items() if k.startswith('backbone.')
+    }
 
 
 @pytest.mark.parametrize('path', TRANSFER, ids=lambda p: osp.relpath(p, REPO_ROOT))

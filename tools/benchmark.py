@@ -51,68 +51,112 @@ def parse_args(argv=None):
                           ('data', 'data pipeline throughput per worker')):
         command = commands.add_parser(name, help=summary)
         command.add_argument('config')
-        command.add_argument('--compare', choices=['mmpretrain'],
-                             help="also measure mmpretrain 1.2.0's SimMIM, alternating with ours")
-        command.add_argument('--trials', type=int, default=5,
-                             help='train: timed steps per process; data: passes over the folder')
+        command.add_argument(
+            '--compare',
+            choices=['mmpretrain'],
+            help="also measure mmpretrain 1.2.0's SimMIM, alternating with ours")
+        command.add_argument(
+            '--trials',
+            type=int,
+            default=5,
+            help='train: timed steps per process; data: passes over the folder')
         command.add_argument('--cfg-options', nargs='+', action=DictAction)
         command.add_argument('--out', help='also write the results as JSON here')
     compress = commands.add_parser(
-        'compress', help="a distillation config's teacher and student: parameters, FLOPs, "
+        'compress',
+        help="a distillation config's teacher and student: parameters, FLOPs, "
         'inference images/s')
-    compress.add_argument('config', help='a distillation config (model.teacher, '
-                          'model.backbone)')
-    compress.add_argument('--image-size', type=int, default=224,
-                          help='inference image size (default 224, the fine-tune size)')
+    compress.add_argument(
+        'config', help='a distillation config (model.teacher, '
+        'model.backbone)')
+    compress.add_argument(
+        '--image-size',
+        type=int,
+        default=224,
+        help='inference image size (default 224, the fine-tune size)')
     compress.add_argument('--trials', type=int, default=5, help='timed forwards per process')
-    compress.add_argument('--threads', type=int,
-                          help="torch threads per process (default torch's); 1 makes the CPU "
-                          'time per image a measure of the work on a shared machine')
+    compress.add_argument(
+        '--threads',
+        type=int,
+        help="torch threads per process (default torch's); 1 makes the CPU "
+        'time per image a measure of the work on a shared machine')
     compress.add_argument('--cfg-options', nargs='+', action=DictAction)
     compress.add_argument('--out', help='also write the results as JSON here')
     train = commands.choices['train']
     for command in (train, compress):
         command.add_argument('--batch-size', type=int, default=4, help='images per step')
-        command.add_argument('--device', choices=['cpu', 'cuda'],
-                             help='default: cuda where there is a GPU, else cpu')
-        command.add_argument('--rounds', type=int, default=3,
-                             help='fresh processes per model, alternating (default 3)')
-        command.add_argument('--warmup', type=int, default=2,
-                             help='untimed steps per process (at least 1)')
+        command.add_argument(
+            '--device',
+            choices=['cpu', 'cuda'],
+            help='default: cuda where there is a GPU, else cpu')
+        command.add_argument(
+            '--rounds',
+            type=int,
+            default=3,
+            help='fresh processes per model, alternating (default 3)')
+        command.add_argument(
+            '--warmup', type=int, default=2, help='untimed steps per process (at least 1)')
         command.add_argument('--no-memory', action='store_true', help='skip peak memory')
     train.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default='fp32')
-    compress.add_argument('--precision', choices=['fp32', 'bf16', 'fp16'], default='fp32',
-                          help='fp32, or autocast to bf16 / fp16 (fp16: GPU only)')
-    train.add_argument('--no-check', action='store_true',
-                       help='skip the standalone train_step loop that checks the numbers')
-    train.add_argument('--tolerance', type=float, default=0.2,
-                       help='flag an implementation whose images/s differs from its '
-                       'standalone loop by more than this fraction (default 0.2)')
+    compress.add_argument(
+        '--precision',
+        choices=['fp32', 'bf16', 'fp16'],
+        default='fp32',
+        help='fp32, or autocast to bf16 / fp16 (fp16: GPU only)')
+    train.add_argument(
+        '--no-check',
+        action='store_true',
+        help='skip the standalone train_step loop that checks the numbers')
+    train.add_argument(
+        '--tolerance',
+        type=float,
+        default=0.2,
+        help='flag an implementation whose images/s differs from its '
+        'standalone loop by more than this fraction (default 0.2)')
     data = commands.choices['data']
-    data.add_argument('--folder', required=True,
-                      help='folder of JPEGs, searched recursively; a missing or empty one is '
-                      'filled with an ImageNet-like set made from the bundled photos')
-    data.add_argument('--images', type=int, default=500,
-                      help='how many to generate when the folder is missing')
-    data.add_argument('--shards', metavar='DIR',
-                      help="also read the folder's JPEGs from shards in DIR (written there "
-                      'first if it has no index.json)')
+    data.add_argument(
+        '--folder',
+        required=True,
+        help='folder of JPEGs, searched recursively; a missing or empty one is '
+        'filled with an ImageNet-like set made from the bundled photos')
+    data.add_argument(
+        '--images', type=int, default=500, help='how many to generate when the folder is missing')
+    data.add_argument(
+        '--shards',
+        metavar='DIR',
+        help="also read the folder's JPEGs from shards in DIR (written there "
+        'first if it has no index.json)')
     return parser.parse_args(argv)
 
 
 def train(args) -> dict:
     return report.train_report(
-        args.config, args.cfg_options, batch_size=args.batch_size, device=args.device,
-        precision=args.precision, warmup=args.warmup, trials=args.trials, rounds=args.rounds,
-        memory=not args.no_memory, compare=args.compare, check=not args.no_check,
+        args.config,
+        args.cfg_options,
+        batch_size=args.batch_size,
+        device=args.device,
+        precision=args.precision,
+        warmup=args.warmup,
+        trials=args.trials,
+        rounds=args.rounds,
+        memory=not args.no_memory,
+        compare=args.compare,
+        check=not args.no_check,
         tolerance=args.tolerance)
 
 
 def compress(args) -> dict:
     return report.compress_report(
-        args.config, args.cfg_options, batch_size=args.batch_size, device=args.device,
-        precision=args.precision, image_size=args.image_size, warmup=args.warmup,
-        trials=args.trials, rounds=args.rounds, memory=not args.no_memory,
+        args.config,
+        args.cfg_options,
+        batch_size=args.batch_size,
+        device=args.device,
+        precision=args.precision,
+        image_size=args.image_size,
+        warmup=args.warmup,
+        trials=args.trials,
+        rounds=args.rounds,
+        memory=not args.no_memory,
         threads=args.threads)
 
 

@@ -23,10 +23,12 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('src', help='checkpoint to convert (.pth / .bin / .safetensors)')
     parser.add_argument('dst', help='where to write the converted checkpoint')
-    parser.add_argument('--from', dest='source', required=True, choices=sorted(SOURCES),
-                        help='layout of SRC')
-    parser.add_argument('--config', help='config whose model the result must fit '
-                        '(default: the first config in configs/metafile.yml it fits)')
+    parser.add_argument(
+        '--from', dest='source', required=True, choices=sorted(SOURCES), help='layout of SRC')
+    parser.add_argument(
+        '--config',
+        help='config whose model the result must fit '
+        '(default: the first config in configs/metafile.yml it fits)')
     return parser.parse_args(argv)
 
 

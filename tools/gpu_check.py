@@ -39,8 +39,10 @@ EDITABLE_INSTALL_NEEDS = ['wheel']
 BUILD_TOOLS = ['setuptools<70', 'wheel', 'ninja']
 # Distributions that install the same `cv2`: mmengine asks for opencv-python, and a node
 # with any of them has what it needs.
-OPENCV = {'opencv-python', 'opencv-python-headless', 'opencv-contrib-python',
-          'opencv-contrib-python-headless'}
+OPENCV = {
+    'opencv-python', 'opencv-python-headless', 'opencv-contrib-python',
+    'opencv-contrib-python-headless'
+}
 
 
 def canonical(name: str) -> str:
@@ -62,14 +64,17 @@ def kit_requirements() -> List[str]:
     """What the kit is downloaded for: the requirements of simmim_mm and its extras, but the
     node's own torch / torchvision and the mmcv built there, and what installing it needs."""
     skip = NODE_OWNS | BUILT_ON_THE_NODE
-    return [line for name in KIT_REQUIREMENTS for line in requirement_lines(name)
-            if requirement_name(line) not in skip] + EDITABLE_INSTALL_NEEDS
+    return [
+        line for name in KIT_REQUIREMENTS
+        for line in requirement_lines(name) if requirement_name(line) not in skip
+    ] + EDITABLE_INSTALL_NEEDS
 
 
 def kit_constraints() -> List[str]:
     """requirements/constraints.txt (the measured stack) but the node's own packages."""
-    return [line for line in requirement_lines('constraints')
-            if requirement_name(line) not in NODE_OWNS]
+    return [
+        line for line in requirement_lines('constraints') if requirement_name(line) not in NODE_OWNS
+    ]
 
 
 def mmcv_version() -> str:
@@ -134,8 +139,8 @@ def install_plan(wheels: Iterable[str], installed: Dict[str, str],
         installed.setdefault('opencv-python', installed[name])
 
     def meets(name: str, version: str) -> bool:
-        return all(spec.contains(Version(version), prereleases=True)
-                   for spec in specs.get(name, []))
+        return all(
+            spec.contains(Version(version), prereleases=True) for spec in specs.get(name, []))
 
     to_install, kept = [], []
     for path in sorted(wheels):
@@ -161,8 +166,10 @@ def install_plan(wheels: Iterable[str], installed: Dict[str, str],
 
 def installed_distributions() -> Dict[str, str]:
     from importlib import metadata
-    return {canonical(dist.metadata['Name']): dist.version
-            for dist in metadata.distributions() if dist.metadata['Name']}
+    return {
+        canonical(dist.metadata['Name']): dist.version
+        for dist in metadata.distributions() if dist.metadata['Name']
+    }
 
 
 def node_install_plan(kit: str) -> List[str]:
@@ -181,6 +188,7 @@ def node_install_plan(kit: str) -> List[str]:
 
 
 # ---------------------------------------------------------------------------- demo check
+
 
 def scalars(work_dir: str) -> dict:
     """{iter: record} from every run's vis_data/scalars.json under work_dir."""
@@ -220,6 +228,7 @@ def check_demo(work_dir: str, iters: int, resumed_iters: int) -> str:
 
 # ---------------------------------------------------------------------------- downstream
 
+
 def downstream(work_dir: str, checkpoint: str) -> str:
     """(d): the Mask R-CNN and UperNet configs for 2 iterations and an evaluation each, from
     a SimMIM checkpoint of the demo's Swin, on tiny generated COCO / ADE20K folders. The data
@@ -236,8 +245,11 @@ def downstream(work_dir: str, checkpoint: str) -> str:
         root = Path(work_dir) / name
         text, final_ckpt, metric = make_config(root / 'data', checkpoint)
         config = e2e.write(root / 'config.py', text)
-        command = [sys.executable, osp.join(repo, 'tools', 'train.py'), config,
-                   '--work-dir', str(root / 'work')]
+        command = [
+            sys.executable,
+            osp.join(repo, 'tools', 'train.py'), config, '--work-dir',
+            str(root / 'work')
+        ]
         print('$', ' '.join(command), flush=True)
         result = subprocess.run(command, cwd=repo, capture_output=True, text=True)
         print(result.stdout + result.stderr, flush=True)
@@ -253,6 +265,7 @@ def downstream(work_dir: str, checkpoint: str) -> str:
 
 
 # ---------------------------------------------------------------------------- summary
+
 
 def pytest_counts(xml_path: str):
     """({'passed': N, 'failed': M, 'skipped': K}, failed test names, skip reasons) from a
@@ -314,20 +327,23 @@ def benchmark_detail(json_path: str) -> str:
 def compress_detail(report: dict) -> str:
     """'batch 64 bf16, 224 px: teacher 900 img/s; student 3100 img/s; 4.0x fewer parameters,
     3.8x fewer FLOPs, 3.44x the images/s'."""
-    parts = [f"{role} {result['images_per_s']:.4g} img/s"
-             for role, result in report['results'].items()]
+    parts = [
+        f"{role} {result['images_per_s']:.4g} img/s" for role, result in report['results'].items()
+    ]
     ratio = report['teacher_over_student']
     parts.append(f"{ratio['parameters']:.1f}x fewer parameters, {ratio['flops']:.1f}x fewer "
                  f"FLOPs, {ratio['speedup']:.2f}x the images/s")
-    return (f"batch {report['batch_size']} {report['precision']}, {report['image_size']} px: "
-            + '; '.join(parts))
+    return (f"batch {report['batch_size']} {report['precision']}, {report['image_size']} px: " +
+            '; '.join(parts))
 
 
 def step_detail(logdir: str, step_id: str, note: str) -> str:
     detail_file = osp.join(logdir, f'{step_id}.detail')
-    found = [pytest_detail(osp.join(logdir, f'{step_id}.xml')),
-             benchmark_detail(osp.join(logdir, f'{step_id}.json')),
-             open(detail_file).read().strip() if osp.isfile(detail_file) else '']
+    found = [
+        pytest_detail(osp.join(logdir, f'{step_id}.xml')),
+        benchmark_detail(osp.join(logdir, f'{step_id}.json')),
+        open(detail_file).read().strip() if osp.isfile(detail_file) else ''
+    ]
     return '; '.join(text for text in [note, *found] if text)
 
 
@@ -353,8 +369,10 @@ def summary(logdir: str) -> str:
         detail = step_detail(logdir, step_id, note).replace('|', '/')
         lines.append(f'| {step_id} {title} | {status} | {seconds} | {detail} |')
     failed = [r[0] for r in rows if r[1] in ('failed', 'timed out')]
-    lines += ['', f"{'FAILED: ' + ', '.join(failed) if failed else 'no step failed'}; "
-              f'logs in {osp.abspath(logdir)}']
+    lines += [
+        '', f"{'FAILED: ' + ', '.join(failed) if failed else 'no step failed'}; "
+        f'logs in {osp.abspath(logdir)}'
+    ]
     text = '\n'.join(lines) + '\n'
     with open(osp.join(logdir, 'summary.md'), 'w') as f:
         f.write(text)
@@ -364,8 +382,12 @@ def summary(logdir: str) -> str:
 def main(argv):
     usage = __doc__.split('\n\n')[1]
     verb, args = (argv[0], argv[1:]) if argv else ('', [])
-    lists = {'requirements': kit_requirements, 'constraints': kit_constraints,
-             'build-tools': lambda: BUILD_TOOLS, 'mmcv-version': lambda: [mmcv_version()]}
+    lists = {
+        'requirements': kit_requirements,
+        'constraints': kit_constraints,
+        'build-tools': lambda: BUILD_TOOLS,
+        'mmcv-version': lambda: [mmcv_version()]
+    }
     if verb in lists and not args:
         print('\n'.join(lists[verb]()))
     elif verb == 'prune' and len(args) == 2:

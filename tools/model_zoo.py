@@ -14,9 +14,17 @@ import os.path as osp
 import sys
 
 from simmim_mm.checkpoint import CheckpointError
-from simmim_mm.checkpoint.model_zoo import (MODEL_INDEX, DownloadError, cache_dir, describe,
-                                            download_model, get_model, load_models,
-                                            readme_table, top1)
+from simmim_mm.checkpoint.model_zoo import (
+    MODEL_INDEX,
+    DownloadError,
+    cache_dir,
+    describe,
+    download_model,
+    get_model,
+    load_models,
+    readme_table,
+    top1,
+)
 
 
 def parse_args(argv=None):
@@ -29,8 +37,8 @@ def parse_args(argv=None):
     info.add_argument('name')
     download = commands.add_parser('download', help='download a model into the cache')
     download.add_argument('name')
-    download.add_argument('--convert', action='store_true',
-                          help='also convert it for its simmim_mm config')
+    download.add_argument(
+        '--convert', action='store_true', help='also convert it for its simmim_mm config')
     download.add_argument('--root', help=f'cache directory (default: {cache_dir()})')
     download.add_argument('--no-progress', action='store_true')
     return parser.parse_args(argv)
@@ -50,12 +58,15 @@ def main(argv=None) -> int:
             for key, value in describe(get_model(args.name, args.index)).items():
                 print(f'{key:16} {"-" if value is None else value}')
         else:
-            path = download_model(args.name, convert=args.convert, root=args.root,
-                                  progress=not args.no_progress, index=args.index)
+            path = download_model(
+                args.name,
+                convert=args.convert,
+                root=args.root,
+                progress=not args.no_progress,
+                index=args.index)
             print(osp.abspath(path))
     except (KeyError, ValueError, DownloadError, CheckpointError) as error:
-        print(f'error: {error.args[0] if isinstance(error, KeyError) else error}',
-              file=sys.stderr)
+        print(f'error: {error.args[0] if isinstance(error, KeyError) else error}', file=sys.stderr)
         return 1
     return 0
 

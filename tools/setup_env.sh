@@ -43,6 +43,9 @@ if [ "$WHAT" = full ]; then
     step "the manual's builder (requirements/docs.txt: mkdocs, for make docs)"
     pip -r requirements/docs.txt
     step_done
+    step "the linter and formatter (requirements/lint.txt: ruff and yapf, for make lint)"
+    pip -r requirements/lint.txt
+    step_done
     step "OpenMMLab's mim (requirements/mim.txt: openmim without opendatalab)"
     pip -r requirements/mim.txt
     pip --no-deps openmim  # last: pip then has no unmet requirement of openmim to report

@@ -1,7 +1,10 @@
 """Evaluate a checkpoint with a config's test set, in the config's own scope (simmim_mm,
 mmpretrain, mmdet or mmseg).
 
-    python tools/test.py configs/finetune/swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py work_dirs/ft/epoch_100.pth
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
+    python tools/test.py \
+        configs/finetune/swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py \
+        work_dirs/ft/epoch_100.pth
 """
 import argparse
 import os
@@ -21,10 +24,16 @@ def parse_args(argv=None):
     parser.add_argument('config', help='config file')
     parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--work-dir', help='where the evaluation logs go')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. test_dataloader.batch_size=8')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. test_dataloader.batch_size=8')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
@@ -38,7 +47,8 @@ def main(argv=None):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
-        './work_dirs', osp.splitext(osp.basename(args.config))[0])
+        './work_dirs',
+        osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
     check_mmcv_ops(cfg)
     prepare_cpu_distributed(cfg)

@@ -1,6 +1,7 @@
 """Train a SimMIM model with MMEngine's Runner.
 
-    python tools/train.py configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py [--work-dir DIR] [--resume [CKPT]]
+    python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]]
+    python tools/train.py configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py
 
 On SIGTERM the run saves at the end of the current iteration and exits with code 143
 (ResumePointHook); `--resume` continues from there, mid-epoch included.
@@ -22,19 +23,33 @@ from simmim_mm.registry import RUNNERS
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a SimMIM model')
     parser.add_argument('config', help='config file')
-    parser.add_argument('--work-dir', help='where logs and checkpoints go '
-                        '(default: work_dirs/<config name>)')
-    parser.add_argument('--resume', nargs='?', const='auto', metavar='CHECKPOINT',
-                        help='resume from CHECKPOINT, or without a value from the latest '
-                        'checkpoint in the work dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries, e.g. train_dataloader.batch_size=64')
-    parser.add_argument('--accumulation-steps', type=int, metavar='A',
-                        help='gradient accumulation as the official SimMIM: one optimizer '
-                        'step every A iterations (loss / A, gradient clipped after each '
-                        'iteration), lr scaled for a total batch of GPUs x batch x A')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--work-dir', help='where logs and checkpoints go '
+        '(default: work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        metavar='CHECKPOINT',
+        help='resume from CHECKPOINT, or without a value from the latest '
+        'checkpoint in the work dir')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, e.g. train_dataloader.batch_size=64')
+    parser.add_argument(
+        '--accumulation-steps',
+        type=int,
+        metavar='A',
+        help='gradient accumulation as the official SimMIM: one optimizer '
+        'step every A iterations (loss / A, gradient clipped after each '
+        'iteration), lr scaled for a total batch of GPUs x batch x A')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     # torchrun sets LOCAL_RANK; the flag is kept for torch.distributed.launch users
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)

@@ -2,7 +2,8 @@
 original | masked input | reconstruction | reconstruction pasted into the visible pixels,
 written to --out as <image name>.png.
 
-    python tools/visualize_reconstruction.py configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py \
+    python tools/visualize_reconstruction.py \
+        configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py \
         work_dirs/simmim_swin-b/epoch_100.pth photo1.jpg photo2.png --out vis/
 
 CONFIG is the pretraining config of the checkpoint (Swin, SwinV2, ViT, or your own): images are
@@ -20,7 +21,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import Compose, default_collate
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner import CheckpointLoader
 from mmengine.utils import mkdir_or_exist
 from PIL import Image
 
@@ -38,16 +39,19 @@ def parse_args(argv=None):
     parser.add_argument('checkpoint', help='checkpoint file or URL')
     parser.add_argument('images', nargs='+', metavar='IMAGE', help='image files')
     parser.add_argument('--out', required=True, help='folder for the pictures')
-    parser.add_argument('--mask-ratio', type=float,
-                        help="fraction of masked blocks (default: the config's)")
+    parser.add_argument(
+        '--mask-ratio', type=float, help="fraction of masked blocks (default: the config's)")
     parser.add_argument('--seed', type=int, default=0, help='seed of the masks')
-    parser.add_argument('--channels', choices=['auto', 'rgb', 'each'], default='auto',
-                        help='show images as RGB / grey pictures or one channel per row '
-                        '(auto: RGB for 1 or 3 channels, else each)')
+    parser.add_argument(
+        '--channels',
+        choices=['auto', 'rgb', 'each'],
+        default='auto',
+        help='show images as RGB / grey pictures or one channel per row '
+        '(auto: RGB for 1 or 3 channels, else each)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--batch-size', type=int, default=8)
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config entries')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction, help='override config entries')
     return parser.parse_args(argv)
 
 
@@ -72,15 +76,24 @@ def inference_pipeline(cfg: Config, config_path: str, mask_ratio=None, seed: int
     size = mask.get('input_size', 192)
     h, w = (size, size) if isinstance(size, int) else size
     # the config's decoding (e.g. color_type), but a bad image here is an error, not a skip
-    load = next((dict(t) for t in pipeline
-                 if t.get('type') in ('LoadImageFromFile', 'LoadImageFromFileOrSkip')), {})
-    load = dict({k: v for k, v in load.items()
-                 if k not in ('on_error', 'max_bad_fraction', 'min_reads')},
-                type='LoadImageFromFile')
+    load = next(
+        (dict(t)
+         for t in pipeline if t.get('type') in ('LoadImageFromFile', 'LoadImageFromFileOrSkip')),
+        {})
+    load = dict(
+        {
+            k: v
+            for k, v in load.items() if k not in ('on_error', 'max_bad_fraction', 'min_reads')
+        },
+        type='LoadImageFromFile')
     return Compose([
         load,
-        dict(type='ResizeEdge', scale=max(h, w), edge='short', backend='pillow',
-             interpolation='bilinear'),
+        dict(
+            type='ResizeEdge',
+            scale=max(h, w),
+            edge='short',
+            backend='pillow',
+            interpolation='bilinear'),
         dict(type='CenterCrop', crop_size=(w, h)),
         mask,
         dict(type='PackInputs'),
@@ -94,7 +107,7 @@ def load_model(cfg: Config, checkpoint: str, device: str = 'cpu') -> torch.nn.Mo
     if cfg.get('data_preprocessor') is not None:  # merged into the model as the Runner does
         model_cfg.setdefault('data_preprocessor', cfg.data_preprocessor)
     model = MODELS.build(model_cfg)
-    state = _load_checkpoint(checkpoint, map_location='cpu')
+    state = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu', logger=None)
     state = state.get('state_dict', state)
     state = {k[len('module.'):] if k.startswith('module.') else k: v for k, v in state.items()}
     missing, _ = model.load_state_dict(state, strict=False)
@@ -137,20 +150,22 @@ def main(argv=None) -> List[str]:
     mkdir_or_exist(args.out)
     paths = output_paths(args.images, args.out)
     for start in range(0, len(args.images), args.batch_size):
-        samples = [pipeline(dict(img_path=image, sample_idx=start + i))
-                   for i, image in enumerate(args.images[start:start + args.batch_size])]
+        samples = [
+            pipeline(dict(img_path=image, sample_idx=start + i))
+            for i, image in enumerate(args.images[start:start + args.batch_size])
+        ]
         with torch.no_grad():
             data = preprocessor(default_collate(samples), training=False)
             inputs = data['inputs']
             mask = torch.stack([s.mask for s in data['data_samples']])
             reconstruction = model.reconstruct(inputs, mask)
         channels = inputs.shape[1]
-        channelwise = (shows_channelwise(channels) if args.channels == 'auto'
-                       else args.channels == 'each')
+        channelwise = (
+            shows_channelwise(channels) if args.channels == 'auto' else args.channels == 'each')
         for i in range(inputs.shape[0]):
-            grid = reconstruction_grid(inputs[i:i + 1], reconstruction[i:i + 1],
-                                       mask[i:i + 1], preprocessor.mean.flatten(),
-                                       preprocessor.std.flatten(), channelwise)
+            grid = reconstruction_grid(inputs[i:i + 1], reconstruction[i:i + 1], mask[i:i + 1],
+                                       preprocessor.mean.flatten(), preprocessor.std.flatten(),
+                                       channelwise)
             path = paths[start + i]
             Image.fromarray(grid).save(path)
             print(path)

@@ -25,19 +25,27 @@ _base_ = '../pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py'
 model = dict(
     backbone=dict(
         img_size=96,
-        arch=dict(_delete_=True, embed_dims=48, depths=[2, 2, 2, 2],
-                  num_heads=[3, 6, 12, 24]),
+        arch=dict(_delete_=True, embed_dims=48, depths=[2, 2, 2, 2], num_heads=[3, 6, 12, 24]),
         # the official Swin shrinks a window to a smaller map (and drops its shift)
-        stage_cfgs=[dict(block_cfgs=dict(window_size=6))] * 3
-        + [dict(block_cfgs=dict(window_size=3))]))
+        stage_cfgs=[dict(block_cfgs=dict(window_size=6))] * 3 +
+        [dict(block_cfgs=dict(window_size=3))]))
 
 train_pipeline = [
     dict(type='LoadImageFromFileOrSkip'),
-    dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.9, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.), backend='pillow', interpolation='bilinear'),
+    dict(
+        type='RandomResizedCrop',
+        scale=96,
+        crop_ratio_range=(0.9, 1.0),
+        aspect_ratio_range=(3. / 4., 4. / 3.),
+        backend='pillow',
+        interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='SimMIMMaskGenerator', input_size=96, mask_patch_size=16,
-         model_patch_size=4, mask_ratio=0.6),
+    dict(
+        type='SimMIMMaskGenerator',
+        input_size=96,
+        mask_patch_size=16,
+        model_patch_size=4,
+        mask_ratio=0.6),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
@@ -50,14 +58,18 @@ optim_wrapper = dict(optimizer=dict(lr=1e-3))
 auto_scale_lr = dict(enable=False)
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-6 / 2e-4, by_epoch=False, begin=0, end=80),
-    dict(type='FullPhaseCosineAnnealingLR', T_max=800, eta_min_ratio=1e-5 / 2e-4,
-         by_epoch=False, begin=80, end=800),
+    dict(
+        type='FullPhaseCosineAnnealingLR',
+        T_max=800,
+        eta_min_ratio=1e-5 / 2e-4,
+        by_epoch=False,
+        begin=80,
+        end=800),
 ]
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=800)
 
 default_hooks = dict(
-    logger=dict(interval=50),
-    checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=1))
+    logger=dict(interval=50), checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)
 custom_hooks = [

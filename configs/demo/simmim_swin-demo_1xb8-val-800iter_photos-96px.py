@@ -16,11 +16,15 @@ train_dataloader = dict(dataset=dict(indices=12))  # the first 12 photos
 # The mask geometry is the demo's training pipeline's.
 val_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='ResizeEdge', scale=96, edge='short', backend='pillow',
-         interpolation='bilinear'),
+    dict(type='ResizeEdge', scale=96, edge='short', backend='pillow', interpolation='bilinear'),
     dict(type='CenterCrop', crop_size=96),
-    dict(type='SeededSimMIMMaskGenerator', seed=0, input_size=96, mask_patch_size=16,
-         model_patch_size=4, mask_ratio=0.6),
+    dict(
+        type='SeededSimMIMMaskGenerator',
+        seed=0,
+        input_size=96,
+        mask_patch_size=16,
+        model_patch_size=4,
+        mask_ratio=0.6),
     dict(type='PackInputs'),
 ]
 val_dataloader = dict(

@@ -28,17 +28,29 @@ teacher_checkpoint = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px_offic
 model = dict(
     type='MIMDistiller',
     target='features',
-    teacher=dict(type='SimMIMSwinTransformer', arch='base', img_size=192,
-                 stage_cfgs=dict(block_cfgs=dict(window_size=6))),
+    teacher=dict(
+        type='SimMIMSwinTransformer',
+        arch='base',
+        img_size=192,
+        stage_cfgs=dict(block_cfgs=dict(window_size=6))),
     teacher_checkpoint=teacher_checkpoint,
-    backbone=dict(type='SimMIMSwinTransformer', arch='tiny', img_size=192, drop_path_rate=0.1,
-                  stage_cfgs=dict(block_cfgs=dict(window_size=6))),
+    backbone=dict(
+        type='SimMIMSwinTransformer',
+        arch='tiny',
+        img_size=192,
+        drop_path_rate=0.1,
+        stage_cfgs=dict(block_cfgs=dict(window_size=6))),
     distill_loss=dict(type='FeatureDistillLoss', beta=2.0))
 
 train_pipeline = [
     dict(type='LoadImageFromFileOrSkip'),
-    dict(type='RandomResizedCrop', scale=192, crop_ratio_range=(0.08, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.), backend='pillow', interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=192,
+        crop_ratio_range=(0.08, 1.0),
+        aspect_ratio_range=(3. / 4., 4. / 3.),
+        backend='pillow',
+        interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]
@@ -46,21 +58,35 @@ train_dataloader = dict(batch_size=128, dataset=dict(pipeline=train_pipeline))
 
 optim_wrapper = dict(
     type='AnyDeviceAmpOptimWrapper',
-    optimizer=dict(type='AdamW', lr=2e-4 * 2048 / 512, betas=(0.9, 0.999), eps=1e-8,
-                   weight_decay=0.05),
+    optimizer=dict(
+        type='AdamW', lr=2e-4 * 2048 / 512, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05),
     clip_grad=dict(max_norm=3.0),
     constructor='DistillerOptimWrapperConstructor',  # the frozen teacher in no param group
-    paramwise_cfg=dict(flat_decay_mult=0.0, custom_keys={
-        'absolute_pos_embed': dict(decay_mult=0.0),
-        'mask_token': dict(decay_mult=0.0)}))
+    paramwise_cfg=dict(
+        flat_decay_mult=0.0,
+        custom_keys={
+            'absolute_pos_embed': dict(decay_mult=0.0),
+            'mask_token': dict(decay_mult=0.0)
+        }))
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6 / 2e-4, by_epoch=True, begin=0, end=10,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-6 / 2e-4,
+        by_epoch=True,
+        begin=0,
+        end=10,
+        convert_to_iter_based=True),
     # FD's timm scheduler has warmup_prefix=True: the cosine starts its phase after warmup,
     # as MMEngine's CosineAnnealingLR does from `begin`
-    dict(type='CosineAnnealingLR', T_max=290, eta_min_ratio=1e-5 / 2e-4, by_epoch=True,
-         begin=10, end=300, convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=290,
+        eta_min_ratio=1e-5 / 2e-4,
+        by_epoch=True,
+        begin=10,
+        end=300,
+        convert_to_iter_based=True),
 ]
 train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=300)  # resumes mid-epoch
 auto_scale_lr = dict(base_batch_size=2048, enable=True)

@@ -12,5 +12,5 @@ smooth-L1 (beta 2.0, as FD's code).
 """
 _base_ = 'tinymim_swin-demo-to-swin-demo-small_1xb8-200iter_photos-96px.py'
 
-model = dict(target='features',
-             distill_loss=dict(_delete_=True, type='FeatureDistillLoss', beta=2.0))
+model = dict(
+    target='features', distill_loss=dict(_delete_=True, type='FeatureDistillLoss', beta=2.0))

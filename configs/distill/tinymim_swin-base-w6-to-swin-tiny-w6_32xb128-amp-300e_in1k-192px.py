@@ -19,23 +19,35 @@ teacher_checkpoint = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px_offic
 
 # Swin-T, window 6, its last block with 32 heads
 student_stages = [dict(block_cfgs=dict(window_size=6))] * 3 + [
-    dict(block_cfgs=[dict(window_size=6), dict(window_size=6, num_heads=32)])]
+    dict(block_cfgs=[dict(window_size=6), dict(window_size=6, num_heads=32)])
+]
 
 model = dict(
     type='MIMDistiller',
     target='relations',
     teacher_block=-1,
-    teacher=dict(type='SimMIMSwinTransformer', arch='base', img_size=192,
-                 stage_cfgs=dict(block_cfgs=dict(window_size=6))),
+    teacher=dict(
+        type='SimMIMSwinTransformer',
+        arch='base',
+        img_size=192,
+        stage_cfgs=dict(block_cfgs=dict(window_size=6))),
     teacher_checkpoint=teacher_checkpoint,
-    backbone=dict(type='SimMIMSwinTransformer', arch='tiny', img_size=192, drop_path_rate=0.1,
-                  stage_cfgs=student_stages),
+    backbone=dict(
+        type='SimMIMSwinTransformer',
+        arch='tiny',
+        img_size=192,
+        drop_path_rate=0.1,
+        stage_cfgs=student_stages),
     distill_loss=dict(type='RelationDistillLoss'))
 
 train_pipeline = [
     dict(type='LoadImageFromFileOrSkip'),
-    dict(type='RandomResizedCrop', scale=192, crop_ratio_range=(0.2, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=192,
+        crop_ratio_range=(0.2, 1.0),
+        backend='pillow',
+        interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]

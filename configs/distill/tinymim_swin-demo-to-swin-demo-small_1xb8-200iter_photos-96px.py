@@ -24,18 +24,28 @@ demo_stages = [dict(block_cfgs=dict(window_size=6))] * 3 + [dict(block_cfgs=dict
 model = dict(
     type='MIMDistiller',
     target='relations',
-    teacher=dict(type='SimMIMSwinTransformer', img_size=96, stage_cfgs=demo_stages,
-                 arch=dict(embed_dims=48, depths=[2, 2, 2, 2], num_heads=[3, 6, 12, 24])),
+    teacher=dict(
+        type='SimMIMSwinTransformer',
+        img_size=96,
+        stage_cfgs=demo_stages,
+        arch=dict(embed_dims=48, depths=[2, 2, 2, 2], num_heads=[3, 6, 12, 24])),
     teacher_checkpoint=teacher_checkpoint,
-    backbone=dict(type='SimMIMSwinTransformer', img_size=96, drop_path_rate=0.1,
-                  stage_cfgs=demo_stages,
-                  arch=dict(embed_dims=24, depths=[1, 1, 1, 1], num_heads=[3, 6, 12, 24])),
+    backbone=dict(
+        type='SimMIMSwinTransformer',
+        img_size=96,
+        drop_path_rate=0.1,
+        stage_cfgs=demo_stages,
+        arch=dict(embed_dims=24, depths=[1, 1, 1, 1], num_heads=[3, 6, 12, 24])),
     distill_loss=dict(type='RelationDistillLoss'))
 
 train_pipeline = [
     dict(type='LoadImageFromFile'),
-    dict(type='RandomResizedCrop', scale=96, crop_ratio_range=(0.2, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=96,
+        crop_ratio_range=(0.2, 1.0),
+        backend='pillow',
+        interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]
@@ -54,7 +64,6 @@ param_scheduler = [
 train_cfg = dict(_delete_=True, type='IterBasedTrainLoop', max_iters=200)
 
 default_hooks = dict(
-    logger=dict(interval=10),
-    checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=1))
+    logger=dict(interval=10), checkpoint=dict(by_epoch=False, interval=100, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 randomness = dict(seed=0)

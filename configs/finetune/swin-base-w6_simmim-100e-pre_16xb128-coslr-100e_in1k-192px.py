@@ -12,8 +12,7 @@ model = dict(
         img_size=192,
         drop_path_rate=0.1,
         stage_cfgs=dict(block_cfgs=dict(window_size=6)),
-        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None,
-                      prefix='backbone.')))
+        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None, prefix='backbone.')))
 
 train_dataloader = dict(batch_size=128)
 default_hooks = dict(checkpoint=dict(interval=1, max_keep_ckpts=3, save_best='auto'))

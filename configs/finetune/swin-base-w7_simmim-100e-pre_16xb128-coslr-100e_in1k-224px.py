@@ -21,8 +21,7 @@ model = dict(
         img_size=224,
         drop_path_rate=0.1,
         stage_cfgs=dict(block_cfgs=dict(window_size=7)),
-        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None,
-                      prefix='backbone.')))
+        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None, prefix='backbone.')))
 
 # 16 GPUs x 128 = the reference total batch of 2048
 train_dataloader = dict(batch_size=128)

@@ -12,12 +12,14 @@ windows 12, 12, 12, 6, are resized per layer to 14 (23^2 -> 27^2 rows) and, in t
 _base_ = 'swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py'
 
 model = dict(
-    backbone=dict(arch='large', drop_path_rate=0.2,
-                  stage_cfgs=[
-                      dict(block_cfgs=dict(window_size=14)),
-                      dict(block_cfgs=dict(window_size=14)),
-                      dict(block_cfgs=dict(window_size=14)),
-                      dict(block_cfgs=dict(window_size=7)),
-                  ]),
+    backbone=dict(
+        arch='large',
+        drop_path_rate=0.2,
+        stage_cfgs=[
+            dict(block_cfgs=dict(window_size=14)),
+            dict(block_cfgs=dict(window_size=14)),
+            dict(block_cfgs=dict(window_size=14)),
+            dict(block_cfgs=dict(window_size=7)),
+        ]),
     head=dict(in_channels=1536))
 optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.7))

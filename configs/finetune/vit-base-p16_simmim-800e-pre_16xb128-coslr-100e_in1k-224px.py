@@ -21,8 +21,13 @@ model = dict(
         use_shared_rel_pos_bias=False,
         out_type='avg_featmap',
         final_norm=False,
-        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None,
-                      prefix='backbone.', ignore_keys=[r'^ln1\.'], allow_missing=[r'^ln2\.'])),
+        init_cfg=dict(
+            type='Pretrained',
+            _scope_='simmim_mm',
+            checkpoint=None,
+            prefix='backbone.',
+            ignore_keys=[r'^ln1\.'],
+            allow_missing=[r'^ln2\.'])),
     neck=None,
     head=dict(in_channels=768))
 optim_wrapper = dict(paramwise_cfg=dict(layer_decay_rate=0.65))

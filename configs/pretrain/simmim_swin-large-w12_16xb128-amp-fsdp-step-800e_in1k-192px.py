@@ -16,6 +16,8 @@ runner_type = 'FlexibleRunner'
 strategy = dict(
     type='FSDPStrategy',
     state_dict_cfg='full',
-    model_wrapper=dict(type='MMFullyShardedDataParallel', use_orig_params=True,
-                       auto_wrap_policy=dict(type='encoder_block_wrap_policy')))
+    model_wrapper=dict(
+        type='MMFullyShardedDataParallel',
+        use_orig_params=True,
+        auto_wrap_policy=dict(type='encoder_block_wrap_policy')))
 optim_wrapper = dict(use_fsdp=True)

@@ -15,6 +15,11 @@ runs DECAY the cpb_mlp weight matrices and logit_scale (heads x 1 x 1), and so d
 _base_ = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'
 
 model = dict(
-    backbone=dict(_delete_=True, type='SimMIMSwinTransformerV2', arch='base', img_size=192,
-                  window_size=[12, 12, 12, 6], drop_path_rate=0.1),
+    backbone=dict(
+        _delete_=True,
+        type='SimMIMSwinTransformerV2',
+        arch='base',
+        img_size=192,
+        window_size=[12, 12, 12, 6],
+        drop_path_rate=0.1),
     head=dict(norm_target_window=47))

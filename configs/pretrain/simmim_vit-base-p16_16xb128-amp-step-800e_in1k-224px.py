@@ -19,8 +19,14 @@ attn.*, mlp.fc1, mlp.fc2}, norm.
 _base_ = 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'
 
 model = dict(
-    backbone=dict(_delete_=True, type='SimMIMViT', arch='base', img_size=224,
-                  patch_size=16, drop_path_rate=0.1, layer_scale_init_value=0.1),
+    backbone=dict(
+        _delete_=True,
+        type='SimMIMViT',
+        arch='base',
+        img_size=224,
+        patch_size=16,
+        drop_path_rate=0.1,
+        layer_scale_init_value=0.1),
     neck=dict(encoder_stride=16))
 
 train_pipeline = [
@@ -28,11 +34,20 @@ train_pipeline = [
     dict(type='LoadImageFromFileOrSkip'),
     # the official crop and Pillow-faithful bilinear resize (+-1), as the Swin recipes: see
     # configs/_base_/datasets/imagenet_simmim_192.py; backend='pillow' for Pillow's own
-    dict(type='TorchRandomResizedCrop', scale=224, crop_ratio_range=(0.67, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.), backend='torch', interpolation='bilinear'),
+    dict(
+        type='TorchRandomResizedCrop',
+        scale=224,
+        crop_ratio_range=(0.67, 1.0),
+        aspect_ratio_range=(3. / 4., 4. / 3.),
+        backend='torch',
+        interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='SimMIMMaskGenerator', input_size=224, mask_patch_size=32,
-         model_patch_size=16, mask_ratio=0.6),
+    dict(
+        type='SimMIMMaskGenerator',
+        input_size=224,
+        mask_patch_size=32,
+        model_patch_size=16,
+        mask_ratio=0.6),
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(dataset=dict(pipeline=train_pipeline))

@@ -40,6 +40,7 @@ def run_pipeline(transforms: list, samples: Samples, batch_size: int,
     """Push every sample through the transforms and collate in batches; adds each stage's time
     to ``stage_seconds`` (a source's reading as 'read shards'); returns the number of images
     produced (a skipped file is none)."""
+
     def collate(batch: list) -> None:
         start = time.perf_counter()
         default_collate(batch)
@@ -74,8 +75,10 @@ def run_pipeline(transforms: list, samples: Samples, batch_size: int,
     return produced
 
 
-def pipeline_throughput(pipelines: Dict[str, List[dict]], scopes: Dict[str, str],
-                        samples: Samples, trials: int = 3,
+def pipeline_throughput(pipelines: Dict[str, List[dict]],
+                        scopes: Dict[str, str],
+                        samples: Samples,
+                        trials: int = 3,
                         batch_size: int = 32) -> dict:
     """Images/s of each named pipeline on one thread, trials alternating between pipelines;
     returns {name: {'images_per_s': median over trials by the wall clock,
@@ -87,8 +90,8 @@ def pipeline_throughput(pipelines: Dict[str, List[dict]], scopes: Dict[str, str]
     torch.set_num_threads(1)  # as PyTorch sets it in DataLoader workers
     try:
         built = {name: build_transforms(pipe, scopes[name]) for name, pipe in pipelines.items()}
-        first = ((lambda: itertools.islice(samples(), batch_size)) if callable(samples)
-                 else samples[:batch_size])
+        first = ((lambda: itertools.islice(samples(), batch_size))
+                 if callable(samples) else samples[:batch_size])
         for transforms in built.values():  # warm-up: file cache, lazy imports
             run_pipeline(transforms, first, batch_size, defaultdict(float))
         rates, cpu_rates = defaultdict(list), defaultdict(list)
@@ -102,19 +105,26 @@ def pipeline_throughput(pipelines: Dict[str, List[dict]], scopes: Dict[str, str]
     finally:
         torch.set_num_threads(threads)
     images = trials * sum(1 for _ in (samples() if callable(samples) else samples))
-    return {name: dict(images_per_s=median(rates[name]),
-                       images_per_cpu_s=median(cpu_rates[name]),
-                       stage_ms={stage: 1e3 * seconds / images
-                                 for stage, seconds in stages[name].items()})
-            for name in built}
+    return {
+        name:
+        dict(
+            images_per_s=median(rates[name]),
+            images_per_cpu_s=median(cpu_rates[name]),
+            stage_ms={
+                stage: 1e3 * seconds / images
+                for stage, seconds in stages[name].items()
+            })
+        for name in built
+    }
 
 
 def folder_samples(folder: str, images: int) -> List[dict]:
     """The JPEGs under ``folder`` (recursively) as pipeline inputs; a missing or empty folder
     is filled with ``images`` ImageNet-like JPEGs first. A folder of other files is refused
     (ValueError) rather than written into."""
-    paths = sorted(path for path in glob.glob(osp.join(folder, '**', '*'), recursive=True)
-                   if path.lower().endswith(('.jpg', '.jpeg')))
+    paths = sorted(
+        path for path in glob.glob(osp.join(folder, '**', '*'), recursive=True)
+        if path.lower().endswith(('.jpg', '.jpeg')))
     if not paths:
         if osp.isdir(folder) and os.listdir(folder):
             raise ValueError(f'--folder {folder} holds no JPEG files: give a folder of JPEGs '
@@ -134,16 +144,16 @@ def shard_samples(folder_samples: Sequence[dict], shard_dir: str) -> Callable[[]
     paths = [sample['img_path'] for sample in folder_samples]
     root = osp.commonpath(paths) if len(paths) > 1 else osp.dirname(paths[0])
     if not osp.exists(osp.join(shard_dir, 'index.json')):
-        write_shards(root, [osp.relpath(path, root) for path in paths], shard_dir,
-                     log=lambda line: None)
-    shards = [osp.join(shard_dir, name) for name in read_index(osp.join(shard_dir,
-                                                                        'index.json'))]
+        write_shards(
+            root, [osp.relpath(path, root) for path in paths], shard_dir, log=lambda line: None)
+    shards = [osp.join(shard_dir, name) for name in read_index(osp.join(shard_dir, 'index.json'))]
 
     def read():
         for shard in shards:
             for key, members in read_shard(shard):
                 extension = next(ext for ext in IMAGE_EXTENSIONS if ext in members)
                 yield dict(img_path=f'{shard}#{key}.{extension}', img_bytes=members[extension])
+
     return read
 
 
@@ -152,8 +162,10 @@ def pillow_resize_pipeline(pipeline: Sequence[dict]) -> Optional[List[dict]]:
     config comment's override gives), or None where no TorchRandomResizedCrop resizes
     otherwise."""
     steps = copy.deepcopy(list(pipeline))
-    crops = [step for step in steps if step['type'].split('.')[-1] == 'TorchRandomResizedCrop'
-             and step.get('backend', 'torch') != 'pillow']
+    crops = [
+        step for step in steps if step['type'].split('.')[-1] == 'TorchRandomResizedCrop'
+        and step.get('backend', 'torch') != 'pillow'
+    ]
     for step in crops:
         step['backend'] = 'pillow'
     return steps if crops else None
@@ -168,13 +180,15 @@ def mmpretrain_pipeline(cfg: Config) -> List[dict]:
         if step['type'] == 'RandomResizedCrop':
             step['scale'] = mask['input_size']
         elif step['type'] == 'SimMIMMaskGenerator':
-            step.update(input_size=mask['input_size'],
-                        model_patch_size=mask['model_patch_size'])
+            step.update(input_size=mask['input_size'], model_patch_size=mask['model_patch_size'])
     return pipeline
 
 
-def data_report(cfg: Config, samples: Sequence[dict], trials: int,
-                compare: Optional[str] = None, shard_dir: Optional[str] = None) -> dict:
+def data_report(cfg: Config,
+                samples: Sequence[dict],
+                trials: int,
+                compare: Optional[str] = None,
+                shard_dir: Optional[str] = None) -> dict:
     """The config's training pipeline ('simmim_mm'), its Pillow-resize variant where it has
     one (PILLOW_RESIZE) and, with ``compare='mmpretrain'``, mmpretrain's SimMIM pipeline,
     measured on the same samples; with ``shard_dir``, our pipelines again on the same images
@@ -189,11 +203,10 @@ def data_report(cfg: Config, samples: Sequence[dict], trials: int,
     results = pipeline_throughput(pipelines, scopes, samples, trials=trials)
     if shard_dir is not None:
         ours = {name: pipe for name, pipe in pipelines.items() if name != 'mmpretrain'}
-        from_shards = pipeline_throughput(ours, scopes, shard_samples(samples, shard_dir),
-                                          trials=trials)
+        from_shards = pipeline_throughput(
+            ours, scopes, shard_samples(samples, shard_dir), trials=trials)
         results.update({name + SHARDS: result for name, result in from_shards.items()})
-    report = dict(kind='data', images=len(samples), machine=machine_facts('cpu'),
-                  results=results)
+    report = dict(kind='data', images=len(samples), machine=machine_facts('cpu'), results=results)
     rate = results['simmim_mm']['images_per_cpu_s']
     if pillow is not None:
         report['speedup_over_pillow_resize'] = rate / results[PILLOW_RESIZE]['images_per_cpu_s']
@@ -204,16 +217,20 @@ def data_report(cfg: Config, samples: Sequence[dict], trials: int,
 
 def data_lines(report: dict) -> List[str]:
     """The Markdown table of a data report."""
-    lines = [f"{report['images']} JPEGs in {report['folder']}"
-             + (f" and in shards in {report['shards']}" if report.get('shards') else '')
-             + ', one worker thread', '',
-             '| pipeline | images/s per core (CPU time) | images/s (wall clock) '
-             '| ms per image by stage |', '|---|---|---|---|']
+    lines = [
+        f"{report['images']} JPEGs in {report['folder']}" +
+        (f" and in shards in {report['shards']}" if report.get('shards') else '') +
+        ', one worker thread', '',
+        '| pipeline | images/s per core (CPU time) | images/s (wall clock) '
+        '| ms per image by stage |', '|---|---|---|---|'
+    ]
     for name, result in report['results'].items():
         stages = ', '.join(f'{stage} {ms:.2f}' for stage, ms in result['stage_ms'].items())
         lines.append(f"| {name} | {result['images_per_cpu_s']:.0f} | "
                      f"{result['images_per_s']:.0f} | {stages} |")
     if 'speedup_over_pillow_resize' in report:
-        lines += ['', f"simmim_mm / {PILLOW_RESIZE}: {report['speedup_over_pillow_resize']:.2f}x "
-                  'images per CPU-second']
+        lines += [
+            '', f"simmim_mm / {PILLOW_RESIZE}: {report['speedup_over_pillow_resize']:.2f}x "
+            'images per CPU-second'
+        ]
     return lines

@@ -66,13 +66,14 @@ def deployed_encoder_cfg(cfg, role: str, image_size: int) -> dict:
     encoder['img_size'] = image_size
     encoder.pop('init_cfg', None)
     if 'Swin' in encoder['type']:
-        encoder['stage_cfgs'] = _set_swin_window(encoder.get('stage_cfgs', {}),
-                                                 image_size // 32)
+        encoder['stage_cfgs'] = _set_swin_window(encoder.get('stage_cfgs', {}), image_size // 32)
     elif encoder.get('layer_cfgs'):
         layer_cfgs = encoder['layer_cfgs']
         layer_cfgs = layer_cfgs if isinstance(layer_cfgs, (list, tuple)) else [layer_cfgs]
-        encoder['layer_cfgs'] = [{k: v for k, v in layer.items() if k != 'num_heads'}
-                                 for layer in layer_cfgs]
+        encoder['layer_cfgs'] = [{
+            k: v
+            for k, v in layer.items() if k != 'num_heads'
+        } for layer in layer_cfgs]
     return encoder
 
 
@@ -118,8 +119,8 @@ def forward_flops(encoder: nn.Module, images: Tensor) -> int:
 def _autocast(spec: EncoderSpec):
     from simmim_mm.benchmark.train_step import PRECISIONS
     dtype = getattr(torch, PRECISIONS[spec.precision])
-    return torch.autocast(device_type=spec.device.split(':')[0], dtype=dtype,
-                          enabled=spec.precision != 'fp32')
+    return torch.autocast(
+        device_type=spec.device.split(':')[0], dtype=dtype, enabled=spec.precision != 'fp32')
 
 
 def _cuda_peak_bytes(encoder: nn.Module, images: Tensor) -> int:
@@ -129,8 +130,7 @@ def _cuda_peak_bytes(encoder: nn.Module, images: Tensor) -> int:
     return torch.cuda.max_memory_allocated()
 
 
-def timed_forward(spec: EncoderSpec, warmup: int, steps: int, memory: bool,
-                  flops: bool) -> dict:
+def timed_forward(spec: EncoderSpec, warmup: int, steps: int, memory: bool, flops: bool) -> dict:
     """In this process: build the encoder, run ``warmup`` untimed forwards of a batch, time
     ``steps`` forwards one by one; with ``memory`` the peak memory of building and warming up,
     with ``flops`` the parameters and the forward FLOPs per image. The signature
@@ -142,17 +142,21 @@ def timed_forward(spec: EncoderSpec, warmup: int, steps: int, memory: bool,
         torch.set_num_threads(spec.threads)
     before = resident_bytes()
     encoder = build_encoder(spec)
-    images = torch.randn(spec.batch_size, 3, spec.image_size, spec.image_size,
-                         generator=torch.Generator().manual_seed(0)).to(spec.device)
+    images = torch.randn(
+        spec.batch_size,
+        3,
+        spec.image_size,
+        spec.image_size,
+        generator=torch.Generator().manual_seed(0)).to(spec.device)
     with torch.no_grad(), _autocast(spec):
         for _ in range(warmup):
             encoder(images, None)
         synchronize(spec.device)
         result = dict(pid=os.getpid(), threads=torch.get_num_threads())
         if memory:
-            result['peak_memory_bytes'] = (_cuda_peak_bytes(encoder, images)
-                                           if spec.device.startswith('cuda')
-                                           else peak_resident_bytes() - before)
+            result['peak_memory_bytes'] = (
+                _cuda_peak_bytes(encoder, images)
+                if spec.device.startswith('cuda') else peak_resident_bytes() - before)
         seconds, cpu_seconds = [], []
         for _ in range(steps):
             start, cpu_start = time.perf_counter(), time.process_time()
@@ -171,14 +175,24 @@ def timed_forward(spec: EncoderSpec, warmup: int, steps: int, memory: bool,
     return result
 
 
-def measure_teacher_student(config: str, cfg_options: Optional[dict], precision: str,
-                            batch_size: int, device: str, image_size: int, warmup: int,
-                            steps: int, rounds: int, memory: bool = True,
+def measure_teacher_student(config: str,
+                            cfg_options: Optional[dict],
+                            precision: str,
+                            batch_size: int,
+                            device: str,
+                            image_size: int,
+                            warmup: int,
+                            steps: int,
+                            rounds: int,
+                            memory: bool = True,
                             threads: Optional[int] = None) -> Dict[str, dict]:
     """Teacher and student, ``rounds`` fresh processes each, alternating (ABBA): {'teacher':
     ..., 'student': ...} as processes.measure_in_processes returns, with 'parameters' and
     'flops_per_image'; each process's 'cpu_seconds_per_step' sits in its 'processes' entry."""
     from simmim_mm.benchmark.processes import measure_in_processes
-    specs = {role: EncoderSpec(config, cfg_options, role, precision, batch_size, device,
-                               image_size, threads) for role in ENCODER_FIELDS}
+    specs = {
+        role: EncoderSpec(config, cfg_options, role, precision, batch_size, device, image_size,
+                          threads)
+        for role in ENCODER_FIELDS
+    }
     return measure_in_processes(specs, warmup, steps, rounds, memory, target=timed_forward)

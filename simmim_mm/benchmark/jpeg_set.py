@@ -35,8 +35,7 @@ def generate_jpeg_set(out_dir: str, count: int, seed: int = 0) -> List[str]:
         crop_h = min(photo.height, int(crop_w * size[1] / size[0]))
         left = int(rng.integers(0, photo.width - crop_w + 1))
         top = int(rng.integers(0, photo.height - crop_h + 1))
-        image = photo.crop((left, top, left + crop_w, top + crop_h)).resize(
-            size, Image.BICUBIC)
+        image = photo.crop((left, top, left + crop_w, top + crop_h)).resize(size, Image.BICUBIC)
         if rng.random() < 0.5:
             image = image.transpose(Image.FLIP_LEFT_RIGHT)
         with atomic_path(path) as tmp:

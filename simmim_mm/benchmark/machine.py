@@ -45,11 +45,15 @@ def machine_facts(device: str) -> Dict[str, str]:
     import simmim_mm
     from simmim_mm.engine.optimizers.amp_optim_wrapper import cpu_has_fast_bfloat16
     return {
-        'cpu': f'{cpu_model()}, {torch.get_num_threads()} threads, native bf16: '
-               f'{"yes" if cpu_has_fast_bfloat16() else "no"}',
-        'device': torch.cuda.get_device_name() if device.startswith('cuda') else 'cpu',
-        'versions': f'python {sys.version.split()[0]}, torch {torch.__version__}, mmengine '
-                    f'{mmengine.__version__}, mmpretrain {mmpretrain.__version__}, simmim_mm '
-                    f'{simmim_mm.__version__}',
-        'command': ' '.join(['python'] + sys.argv),
+        'cpu':
+        f'{cpu_model()}, {torch.get_num_threads()} threads, native bf16: '
+        f'{"yes" if cpu_has_fast_bfloat16() else "no"}',
+        'device':
+        torch.cuda.get_device_name() if device.startswith('cuda') else 'cpu',
+        'versions':
+        f'python {sys.version.split()[0]}, torch {torch.__version__}, mmengine '
+        f'{mmengine.__version__}, mmpretrain {mmpretrain.__version__}, simmim_mm '
+        f'{simmim_mm.__version__}',
+        'command':
+        ' '.join(['python'] + sys.argv),
     }

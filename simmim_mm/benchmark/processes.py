@@ -75,9 +75,9 @@ def timed_steps(spec: StepSpec, warmup: int, steps: int, memory: bool, flops: bo
         train_step.step()
     result = dict(pid=os.getpid(), threads=torch.get_num_threads())
     if memory:
-        result['peak_memory_bytes'] = (cuda_peak_bytes(train_step)
-                                       if spec.device.startswith('cuda')
-                                       else peak_resident_bytes() - before)
+        result['peak_memory_bytes'] = (
+            cuda_peak_bytes(train_step)
+            if spec.device.startswith('cuda') else peak_resident_bytes() - before)
     seconds = []
     for _ in range(steps):
         start = time.perf_counter()
@@ -102,16 +102,18 @@ def plain_loop(spec: StepSpec, warmup: int, steps: int) -> dict:
         model.train_step(data, optim_wrapper)
     synchronize(spec.device)
     seconds = time.perf_counter() - start
-    return dict(pid=os.getpid(), steps=steps, seconds=seconds,
-                images_per_s=spec.batch_size * steps / seconds)
+    return dict(
+        pid=os.getpid(),
+        steps=steps,
+        seconds=seconds,
+        images_per_s=spec.batch_size * steps / seconds)
 
 
 def in_fresh_process(target, spec: StepSpec, *args):
     """``target(spec, *args)`` in a freshly spawned process; its exception is raised here."""
     context = multiprocessing.get_context('spawn')
     conn, child_conn = context.Pipe(duplex=False)
-    process = context.Process(target=_run, args=(child_conn, target, spec) + args,
-                              daemon=True)
+    process = context.Process(target=_run, args=(child_conn, target, spec) + args, daemon=True)
     process.start()
     child_conn.close()
     try:
@@ -131,8 +133,12 @@ def in_fresh_process(target, spec: StepSpec, *args):
     return payload
 
 
-def measure_in_processes(specs: Dict[str, StepSpec], warmup: int, steps: int, rounds: int,
-                         memory: bool = True, target=None) -> Dict[str, dict]:
+def measure_in_processes(specs: Dict[str, StepSpec],
+                         warmup: int,
+                         steps: int,
+                         rounds: int,
+                         memory: bool = True,
+                         target=None) -> Dict[str, dict]:
     """``rounds`` rounds of one fresh process per implementation, one process at a time, the
     order alternating (ABBA); peak memory and FLOPs come from each one's first process.
     ``target(spec, warmup, steps, memory, flops)`` measures in each process (default
@@ -145,17 +151,21 @@ def measure_in_processes(specs: Dict[str, StepSpec], warmup: int, steps: int, ro
     for round_ in range(rounds):
         for name in (names if round_ % 2 == 0 else names[::-1]):
             first = round_ == 0
-            measured = in_fresh_process(target, specs[name], warmup, steps,
-                                        memory and first, first)
+            measured = in_fresh_process(target, specs[name], warmup, steps, memory and first, first)
             processes = results[name]['processes']
             # per-step timings (wall; the inference target's CPU time too) stay per process
-            processes.append(dict(pid=measured.pop('pid'), **{
-                key: measured.pop(key) for key in list(measured)
-                if key.endswith('seconds_per_step')}))
+            processes.append(
+                dict(
+                    pid=measured.pop('pid'),
+                    **{
+                        key: measured.pop(key)
+                        for key in list(measured) if key.endswith('seconds_per_step')
+                    }))
             results[name].update(measured)
     for result in results.values():
-        result['seconds_per_step'] = [seconds for process in result['processes']
-                                      for seconds in process['seconds_per_step']]
+        result['seconds_per_step'] = [
+            seconds for process in result['processes'] for seconds in process['seconds_per_step']
+        ]
     return results
 
 

@@ -43,12 +43,17 @@ def mmpretrain_model_cfg(cfg: Config, encoder: torch.nn.Module) -> dict:
     return dict(
         type='mmpretrain.SimMIM',
         backbone=backbone,
-        neck=dict(type='mmpretrain.SimMIMLinearDecoder', in_channels=encoder_width(encoder),
-                  encoder_stride=model.neck.encoder_stride),
-        head=dict(type='mmpretrain.SimMIMHead', patch_size=patch_size,
-                  loss=dict(type='mmpretrain.PixelReconstructionLoss',
-                            criterion=model.head.get('criterion', 'L1'),
-                            channel=encoder_in_channels(encoder))),
+        neck=dict(
+            type='mmpretrain.SimMIMLinearDecoder',
+            in_channels=encoder_width(encoder),
+            encoder_stride=model.neck.encoder_stride),
+        head=dict(
+            type='mmpretrain.SimMIMHead',
+            patch_size=patch_size,
+            loss=dict(
+                type='mmpretrain.PixelReconstructionLoss',
+                criterion=model.head.get('criterion', 'L1'),
+                channel=encoder_in_channels(encoder))),
         data_preprocessor=model_preprocessor(cfg))
 
 
@@ -91,8 +96,8 @@ def synthetic_batch(cfg: Config, batch_size: int, seed: int = 0) -> dict:
     height, width = generator.input_size
     channels = cfg.model.backbone.get('in_channels', 3)
     rng = torch.Generator().manual_seed(seed)
-    inputs = torch.randint(0, 256, (batch_size, channels, height, width), generator=rng,
-                           dtype=torch.uint8)
+    inputs = torch.randint(
+        0, 256, (batch_size, channels, height, width), generator=rng, dtype=torch.uint8)
     samples = []
     for _ in range(batch_size):
         sample = DataSample()
@@ -106,8 +111,7 @@ class TrainStep:
     (``model.train_step``), synchronizing the device so that it can be timed. Build one per
     process: see simmim_mm.benchmark.processes."""
 
-    def __init__(self, cfg: Config, impl: str, precision: str, batch_size: int,
-                 device: str):
+    def __init__(self, cfg: Config, impl: str, precision: str, batch_size: int, device: str):
         check_precision(device, precision)
         self.impl, self.device, self.batch_size = impl, device, batch_size
         with DefaultScope.overwrite_default_scope('simmim_mm'):

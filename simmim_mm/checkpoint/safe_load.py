@@ -39,9 +39,11 @@ def refusal_reason(error: Exception) -> Optional[str]:
 
 def unreadable_reason(error: Exception) -> str:
     """The last line of torch's message that is neither its advice nor its doc link."""
-    lines = [line.strip() for line in str(error).splitlines() if line.strip()
-             and not line.startswith(('Weights only load failed', 'Check the documentation',
-                                      'Please file an issue'))]
+    lines = [
+        line.strip() for line in str(error).splitlines()
+        if line.strip() and not line.startswith(('Weights only load failed',
+                                                 'Check the documentation', 'Please file an issue'))
+    ]
     return lines[-1] if lines else type(error).__name__
 
 

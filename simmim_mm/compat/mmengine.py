@@ -40,12 +40,14 @@ def quiet_model_index_warnings() -> None:
     checkpoint that fits no config (configs/metafile.yml says why for each): no news to a
     user resolving a config. Only that message from ``mmengine.config.utils`` is ignored.
     """
-    warnings.filterwarnings('ignore', message='There is not `Config` define in',
-                            category=UserWarning, module='mmengine.config.utils')
+    warnings.filterwarnings(
+        'ignore',
+        message='There is not `Config` define in',
+        category=UserWarning,
+        module='mmengine.config.utils')
 
 
-def register_in_other_scopes(cls: type, registry: str,
-                             packages=('mmdet', 'mmseg')) -> None:
+def register_in_other_scopes(cls: type, registry: str, packages=('mmdet', 'mmseg')) -> None:
     """Register ``cls`` in ``<package>.registry.<registry>`` too, for each installed package.
 
     MMEngine 0.10.7's ``Registry.get`` resolves a scoped name (``simmim_mm.X``) from another
@@ -138,11 +140,12 @@ def save_checkpoint_with_step(hook, runner, step, meta) -> None:
     ``_save_checkpoint_with_step``; an upstream change of that method fails its test.
     """
     outdated = []
-    if hook.max_keep_ckpts > 0 and not (hook.keep_ckpt_ids
-                                        and hook.keep_ckpt_ids[-1] == step):
+    if hook.max_keep_ckpts > 0 and not (hook.keep_ckpt_ids and hook.keep_ckpt_ids[-1] == step):
         if len(hook.keep_ckpt_ids) == hook.max_keep_ckpts:
-            outdated.append(hook.file_backend.join_path(
-                hook.out_dir, hook.filename_tmpl.format(hook.keep_ckpt_ids.popleft())))
+            outdated.append(
+                hook.file_backend.join_path(hook.out_dir,
+                                            hook.filename_tmpl.format(
+                                                hook.keep_ckpt_ids.popleft())))
         hook.keep_ckpt_ids.append(step)
         runner.message_hub.update_info('keep_ckpt_ids', list(hook.keep_ckpt_ids))
 
@@ -150,9 +153,15 @@ def save_checkpoint_with_step(hook, runner, step, meta) -> None:
     hook.last_ckpt = hook.file_backend.join_path(hook.out_dir, ckpt_filename)
     runner.message_hub.update_info('last_ckpt', hook.last_ckpt)
     runner.save_checkpoint(
-        hook.out_dir, ckpt_filename, hook.file_client_args,
-        save_optimizer=hook.save_optimizer, save_param_scheduler=hook.save_param_scheduler,
-        meta=meta, by_epoch=hook.by_epoch, backend_args=hook.backend_args, **hook.args)
+        hook.out_dir,
+        ckpt_filename,
+        hook.file_client_args,
+        save_optimizer=hook.save_optimizer,
+        save_param_scheduler=hook.save_param_scheduler,
+        meta=meta,
+        by_epoch=hook.by_epoch,
+        backend_args=hook.backend_args,
+        **hook.args)
     if not is_main_process():
         return
 

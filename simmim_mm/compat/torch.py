@@ -53,7 +53,6 @@ def mmengine_checkpoint_classes() -> list:
 
 def allow_mmengine_checkpoints() -> None:
     """Add MMEngine's checkpoint classes to torch's weights_only allowlist, process-wide."""
-    torch.serialization.add_safe_globals(
-        mmengine_checkpoint_classes()
-        + [(history_buffer_method, 'builtins.getattr'),
-           (history_buffer_method, '__builtin__.getattr')])
+    torch.serialization.add_safe_globals(mmengine_checkpoint_classes() +
+                                         [(history_buffer_method, 'builtins.getattr'),
+                                          (history_buffer_method, '__builtin__.getattr')])

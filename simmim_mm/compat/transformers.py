@@ -25,8 +25,8 @@ MULTIMODAL = 'mmpretrain.models.multimodal'
 # mmpretrain 1.2.0's multimodal models (its own list of placeholders)
 MULTIMODAL_MODELS = [
     'Blip2Caption', 'Blip2Retrieval', 'Blip2VQA', 'BlipCaption', 'BlipNLVR', 'BlipRetrieval',
-    'BlipGrounding', 'BlipVQA', 'Flamingo', 'OFA', 'ChineseCLIP', 'MiniGPT4', 'Llava',
-    'Otter', 'CLIP', 'CLIPZeroShot', 'RAM', 'RAMNormal', 'RAMOpenset'
+    'BlipGrounding', 'BlipVQA', 'Flamingo', 'OFA', 'ChineseCLIP', 'MiniGPT4', 'Llava', 'Otter',
+    'CLIP', 'CLIPZeroShot', 'RAM', 'RAMNormal', 'RAMOpenset'
 ]
 
 
@@ -44,8 +44,9 @@ def import_mmpretrain_models() -> None:
             or (transformers_version() or (0, )) < FIRST_INCOMPATIBLE):
         import mmpretrain.models  # noqa: F401
         return
-    stand_in = types.ModuleType(MULTIMODAL, 'mmpretrain multimodal models: not loaded, they '
-                                'need transformers < 4.52 (see simmim_mm.compat.transformers)')
+    stand_in = types.ModuleType(
+        MULTIMODAL, 'mmpretrain multimodal models: not loaded, they '
+        'need transformers < 4.52 (see simmim_mm.compat.transformers)')
     sys.modules[MULTIMODAL] = stand_in
     import mmpretrain.models
     from mmpretrain.registry import MODELS

@@ -3,5 +3,7 @@ from .samplers import ResumableSampler, SeededSampleDataset
 from .shards import WebDatasetShards
 from .transforms import SimMIMMaskGenerator
 
-__all__ = ['BundledPhotos', 'ResumableSampler', 'SeededSampleDataset', 'SimMIMMaskGenerator',
-           'WebDatasetShards']
+__all__ = [
+    'BundledPhotos', 'ResumableSampler', 'SeededSampleDataset', 'SimMIMMaskGenerator',
+    'WebDatasetShards'
+]

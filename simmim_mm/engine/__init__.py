@@ -12,8 +12,9 @@ from .optimizers import AnyDeviceAmpOptimWrapper, BackboneLayerDecayOptimWrapper
 from .runner import AtomicCheckpointRunner
 from .schedulers import FullPhaseCosineAnnealingLR
 
-__all__ = ['AnyDeviceAmpOptimWrapper', 'AtomicCheckpointHook', 'AtomicCheckpointRunner',
-           'BackboneLayerDecayOptimWrapperConstructor', 'FullPhaseCosineAnnealingLR',
-           'KNNMonitorHook', 'NonFiniteLossHook', 'ReconstructionHook',
-           'ResumableEpochBasedTrainLoop', 'ResumePointHook', 'RngStateHook',
-           'encoder_block_wrap_policy']
+__all__ = [
+    'AnyDeviceAmpOptimWrapper', 'AtomicCheckpointHook', 'AtomicCheckpointRunner',
+    'BackboneLayerDecayOptimWrapperConstructor', 'FullPhaseCosineAnnealingLR', 'KNNMonitorHook',
+    'NonFiniteLossHook', 'ReconstructionHook', 'ResumableEpochBasedTrainLoop', 'ResumePointHook',
+    'RngStateHook', 'encoder_block_wrap_policy'
+]

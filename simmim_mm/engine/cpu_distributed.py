@@ -15,8 +15,8 @@ def prepare_cpu_distributed(cfg: Config) -> None:
         return
     if not dist.is_initialized():
         dist.init_process_group(backend='gloo')
-    cfg.setdefault('model_wrapper_cfg', dict(type='MMDistributedDataParallel',
-                                             device_ids=None, broadcast_buffers=False))
+    cfg.setdefault('model_wrapper_cfg',
+                   dict(type='MMDistributedDataParallel', device_ids=None, broadcast_buffers=False))
     strategy = cfg.get('strategy') or {}
     if strategy.get('type') == 'FSDPStrategy':  # FlexibleRunner: shard on the CPU
         wrapper = strategy.setdefault('model_wrapper', dict(type='MMFullyShardedDataParallel'))

@@ -18,8 +18,8 @@ from simmim_mm.compat.mmengine import accumulative_counts, train_dataloader_cfg
 
 
 def _wrappers(optim_wrapper) -> list:
-    return (list(optim_wrapper.values()) if isinstance(optim_wrapper, OptimWrapperDict)
-            else [optim_wrapper])
+    return (list(optim_wrapper.values())
+            if isinstance(optim_wrapper, OptimWrapperDict) else [optim_wrapper])
 
 
 def accumulation_steps(optim_wrapper) -> int:
@@ -42,8 +42,8 @@ def schedule_lrs(lr: float, param_scheduler) -> dict:
     """The warmup start lr and the min lr that the schedulers (configs or built ones) give an
     optimizer lr of ``lr``: LinearLR's ``start_factor * lr``; cosine's ``eta_min_ratio * lr``
     (or ``eta_min``), MultiStepLR's ``lr * gamma ** len(milestones)``. None where unknown."""
-    schedulers = param_scheduler if isinstance(param_scheduler, (list, tuple)) else (
-        [] if param_scheduler is None else [param_scheduler])
+    schedulers = param_scheduler if isinstance(
+        param_scheduler, (list, tuple)) else ([] if param_scheduler is None else [param_scheduler])
     schedulers = [s for s in schedulers if _get(s, 'param_name', 'lr') == 'lr']
     warmup = min_lr = None
     for scheduler in schedulers:
@@ -58,9 +58,8 @@ def schedule_lrs(lr: float, param_scheduler) -> dict:
         ratio = _get(last, 'eta_min_ratio')
         min_lr = ratio * lr if ratio is not None else _get(last, 'eta_min', 0.0)
     elif name == 'MultiStepLR':
-        min_lr = lr * _get(last, 'gamma', 0.1) ** len(_get(last, 'milestones', []))
-    return dict(lr=lr, warmup_lr=lr if not schedulers else warmup,
-                min_lr=min_lr)
+        min_lr = lr * _get(last, 'gamma', 0.1)**len(_get(last, 'milestones', []))
+    return dict(lr=lr, warmup_lr=lr if not schedulers else warmup, min_lr=min_lr)
 
 
 def total_batch_size(world_size: int, batch_size: int, accumulation: int) -> int:
@@ -75,8 +74,8 @@ def scale_lr(runner, optim_wrapper, auto_scale_lr: Optional[dict] = None) -> dic
     """MMEngine's ``Runner.scale_lr`` with the total batch GPUs x batch x accumulation steps;
     then logs lr, warmup start lr and min lr, scaled or not. Returns what it logged."""
     dataloader = train_dataloader_cfg(runner)
-    batch = (dataloader.batch_size if isinstance(dataloader, DataLoader)
-             else dataloader['batch_size'])
+    batch = (
+        dataloader.batch_size if isinstance(dataloader, DataLoader) else dataloader['batch_size'])
     steps = accumulation_steps(optim_wrapper)
     total = total_batch_size(runner.world_size, batch, steps)
     enabled = bool(auto_scale_lr and auto_scale_lr.get('enable', False))
@@ -84,8 +83,9 @@ def scale_lr(runner, optim_wrapper, auto_scale_lr: Optional[dict] = None) -> dic
     if enabled:
         assert 'base_batch_size' in auto_scale_lr, 'Lack of `base_batch_size` in `auto_scale_lr`.'
         schedulers = runner.param_schedulers
-        built = (any(isinstance(s, _ParamScheduler) for s in schedulers)
-                 if isinstance(schedulers, list) else isinstance(schedulers, _ParamScheduler))
+        built = (
+            any(isinstance(s, _ParamScheduler) for s in schedulers)
+            if isinstance(schedulers, list) else isinstance(schedulers, _ParamScheduler))
         if built:
             raise RuntimeError('`scale_lr` must run before the parameter schedulers are built')
         ratio = total / float(auto_scale_lr['base_batch_size'])

@@ -9,9 +9,10 @@ def get_rng_state() -> dict:
     """python, numpy and torch (CPU and CUDA) RNG states, as types that
     ``torch.load(weights_only=True)`` reads back (no numpy uint32 arrays)."""
     kind, keys, pos, has_gauss, gauss = np.random.get_state()
-    state = dict(python=random.getstate(),
-                 numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
-                 torch=torch.get_rng_state())
+    state = dict(
+        python=random.getstate(),
+        numpy=(kind, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
+        torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state['cuda'] = torch.cuda.get_rng_state_all()
     return state

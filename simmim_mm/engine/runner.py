@@ -56,19 +56,29 @@ class AtomicCheckpointRunner(Runner):
         that names ``shards`` outside ResumableEpochBasedTrainLoop (which streams them) is
         an error that says so, not CustomDataset's unexpected keyword."""
         check_shards_are_streamed(dataloader)
-        loader = Runner.build_dataloader(drop_collate_fn_scope(dataloader), seed=seed,
-                                         diff_rank_seed=diff_rank_seed)
+        loader = Runner.build_dataloader(
+            drop_collate_fn_scope(dataloader), seed=seed, diff_rank_seed=diff_rank_seed)
         shield_workers_from_stop_signals(loader)
         return loader
 
     @master_only
-    def save_checkpoint(self, out_dir, filename, file_client_args=None, *args,
-                        backend_args=None, **kwargs):
+    def save_checkpoint(self,
+                        out_dir,
+                        filename,
+                        file_client_args=None,
+                        *args,
+                        backend_args=None,
+                        **kwargs):
         save = super().save_checkpoint
         if file_client_args is not None or not isinstance(
                 get_file_backend(out_dir, backend_args=backend_args), LocalBackend):
-            return save(out_dir, filename, file_client_args, *args,
-                        backend_args=backend_args, **kwargs)
+            return save(
+                out_dir, filename, file_client_args, *args, backend_args=backend_args, **kwargs)
         with atomic_path(osp.join(out_dir, filename)) as tmp:
-            save(out_dir, osp.relpath(tmp, out_dir), None, *args, backend_args=backend_args,
-                 **kwargs)
+            save(
+                out_dir,
+                osp.relpath(tmp, out_dir),
+                None,
+                *args,
+                backend_args=backend_args,
+                **kwargs)

@@ -21,7 +21,7 @@ def _exit_on_sigterm_from(parent_pid: int) -> None:
 def _leave_stop_signals_to_parent(worker_init_fn, worker_id: int) -> None:
     # SIGTERM stays blocked in every thread of the worker; one thread takes each from the queue
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
-    threading.Thread(target=_exit_on_sigterm_from, args=(os.getppid(),), daemon=True).start()
+    threading.Thread(target=_exit_on_sigterm_from, args=(os.getppid(), ), daemon=True).start()
     signal.signal(signal.SIGUSR1, signal.SIG_IGN)
     if worker_init_fn is not None:
         worker_init_fn(worker_id)
@@ -33,6 +33,7 @@ def shield_workers_from_stop_signals(dataloader) -> None:
     As in PyTorch, a SIGTERM from the parent (shutting its workers down) still ends a
     worker. Shielding a dataloader twice wraps its ``worker_init_fn`` once."""
     init = getattr(dataloader, 'worker_init_fn', None)
-    if getattr(dataloader, 'num_workers', 0) and not (
-            isinstance(init, partial) and init.func is _leave_stop_signals_to_parent):
+    if getattr(
+            dataloader, 'num_workers',
+            0) and not (isinstance(init, partial) and init.func is _leave_stop_signals_to_parent):
         dataloader.worker_init_fn = partial(_leave_stop_signals_to_parent, init)

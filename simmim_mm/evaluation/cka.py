@@ -13,4 +13,4 @@ def linear_cka(x: Tensor, y: Tensor) -> float:
                          f'got {tuple(x.shape)} and {tuple(y.shape)}')
     x = x.double() - x.double().mean(0)
     y = y.double() - y.double().mean(0)
-    return ((y.T @ x).norm() ** 2 / ((x.T @ x).norm() * (y.T @ y).norm())).item()
+    return ((y.T @ x).norm()**2 / ((x.T @ x).norm() * (y.T @ y).norm())).item()

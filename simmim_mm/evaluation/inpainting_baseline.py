@@ -28,12 +28,13 @@ def mean_colour_infill(images: Tensor, mask: Tensor) -> Tensor:
     pixels, per channel: the best flat fill that ignores where a block is."""
     pixel_mask = pixel_mask_of(mask, images.shape[-2:]).unsqueeze(1)
     visible = (~pixel_mask).float()
-    mean = (images.float() * visible).sum((2, 3), keepdim=True) / visible.sum((2, 3),
-                                                                             keepdim=True)
+    mean = (images.float() * visible).sum((2, 3), keepdim=True) / visible.sum((2, 3), keepdim=True)
     return torch.where(pixel_mask, mean.to(images.dtype), images)
 
 
-def inpaint_infill(images: Tensor, mask: Tensor, radius: float = 5,
+def inpaint_infill(images: Tensor,
+                   mask: Tensor,
+                   radius: float = 5,
                    method: int = cv2.INPAINT_TELEA) -> Tensor:
     """``images`` (B, C, H, W) uint8 with the masked pixels filled by ``cv2.inpaint`` (Telea's
     fast marching by default) from the visible ones; visible pixels are returned unchanged.
@@ -44,6 +45,5 @@ def inpaint_infill(images: Tensor, mask: Tensor, radius: float = 5,
     filled = images.cpu().numpy().copy()
     for image, pixel_mask in zip(filled, pixel_masks):
         for channel in image:
-            channel[...] = cv2.inpaint(np.ascontiguousarray(channel), pixel_mask, radius,
-                                       method)
+            channel[...] = cv2.inpaint(np.ascontiguousarray(channel), pixel_mask, radius, method)
     return torch.from_numpy(filled).to(images.device)

@@ -7,8 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 
-def pooled_features(features: Union[Tensor, Sequence[Tensor]],
-                    num_extra_tokens: int = 0) -> Tensor:
+def pooled_features(features: Union[Tensor, Sequence[Tensor]], num_extra_tokens: int = 0) -> Tensor:
     """The encoder's last output as one vector per image: Swin maps (B, C, h, w) are
     average-pooled, ViT tokens (B, extra + L, C) averaged over the patch tokens (the cls token
     dropped), as the SimMIM linear probe does."""
@@ -38,7 +37,10 @@ def embed_dataset(model: nn.Module, batches: Iterable[dict]) -> Tuple[Tensor, Te
     return torch.cat(features).cpu(), torch.cat(labels).cpu()
 
 
-def knn_classify(bank: Tensor, bank_labels: Tensor, queries: Tensor, k: int = 20,
+def knn_classify(bank: Tensor,
+                 bank_labels: Tensor,
+                 queries: Tensor,
+                 k: int = 20,
                  temperature: float = 0.07) -> Tensor:
     """Label of each query by a vote of its ``k`` most cosine-similar bank features, each
     weighted by ``exp(similarity / temperature)`` (DINO's weighted kNN)."""
@@ -52,14 +54,21 @@ def knn_classify(bank: Tensor, bank_labels: Tensor, queries: Tensor, k: int = 20
     return votes.argmax(dim=1)
 
 
-def knn_accuracy(bank: Tensor, bank_labels: Tensor, queries: Tensor, query_labels: Tensor,
-                 k: int = 20, temperature: float = 0.07) -> float:
+def knn_accuracy(bank: Tensor,
+                 bank_labels: Tensor,
+                 queries: Tensor,
+                 query_labels: Tensor,
+                 k: int = 20,
+                 temperature: float = 0.07) -> float:
     """kNN top-1 accuracy of the queries, in percent."""
     predicted = knn_classify(bank, bank_labels, queries, k, temperature)
     return (predicted == query_labels).float().mean().item() * 100
 
 
-def two_fold_knn_accuracy(features: Tensor, labels: Tensor, folds: Tensor, k: int = 20,
+def two_fold_knn_accuracy(features: Tensor,
+                          labels: Tensor,
+                          folds: Tensor,
+                          k: int = 20,
                           temperature: float = 0.07) -> float:
     """kNN top-1 accuracy (percent) over all images, each fold classified with the other
     fold as the bank (``folds`` holds 0 or 1 per image): a labelled set too small to spare a

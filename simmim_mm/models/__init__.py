@@ -5,7 +5,8 @@ from .heads import SimMIMReconstructionHead
 from .losses import FeatureDistillLoss, RelationDistillLoss, SimMIMReconstructionLoss
 from .utils import SimMIMPretrainedInit
 
-__all__ = ['FeatureDistillLoss', 'MIMDistiller', 'RelationDistillLoss', 'SimMIM',
-           'SimMIMDecoder', 'SimMIMPretrainedInit', 'SimMIMReconstructionHead',
-           'SimMIMReconstructionLoss', 'SimMIMSwinTransformer', 'SimMIMSwinTransformerV2',
-           'SimMIMViT']
+__all__ = [
+    'FeatureDistillLoss', 'MIMDistiller', 'RelationDistillLoss', 'SimMIM', 'SimMIMDecoder',
+    'SimMIMPretrainedInit', 'SimMIMReconstructionHead', 'SimMIMReconstructionLoss',
+    'SimMIMSwinTransformer', 'SimMIMSwinTransformerV2', 'SimMIMViT'
+]

@@ -13,8 +13,7 @@ def shows_channelwise(num_channels: int) -> bool:
     return num_channels not in (1, 3)
 
 
-def denormalize(images: Tensor, mean: Tensor, std: Tensor,
-                channelwise: bool = False) -> np.ndarray:
+def denormalize(images: Tensor, mean: Tensor, std: Tensor, channelwise: bool = False) -> np.ndarray:
     """(B, C, H, W) normalized -> uint8 RGB pictures: (B, H, W, 3) showing one channel as grey
     and more as RGB from the first three; with ``channelwise``, (B * C, H, W, 3), each
     channel of each image as its own grey picture (for multi-channel data)."""
@@ -30,8 +29,12 @@ def denormalize(images: Tensor, mean: Tensor, std: Tensor,
     return pixels[..., :3]
 
 
-def reconstruction_grid(inputs: Tensor, reconstruction: Tensor, mask: Tensor, mean: Tensor,
-                        std: Tensor, channelwise: bool = False) -> np.ndarray:
+def reconstruction_grid(inputs: Tensor,
+                        reconstruction: Tensor,
+                        mask: Tensor,
+                        mean: Tensor,
+                        std: Tensor,
+                        channelwise: bool = False) -> np.ndarray:
     """One row per image (per channel of each image with ``channelwise``): original | masked
     input | reconstruction | reconstruction pasted into the visible pixels. ``inputs`` /
     ``reconstruction`` are normalized (B, C, H, W), ``mask`` is (B, h, w) on the patch grid;

@@ -8,14 +8,20 @@ import pytest
 import torch
 from torch import nn
 
-from conftest import REPO_ROOT
-from simmim_mm.benchmark.inference import (EncoderSpec, build_encoder, count_parameters,
-                                           deployed_encoder_cfg, forward_flops)
+from simmim_mm.benchmark.inference import (
+    EncoderSpec,
+    build_encoder,
+    count_parameters,
+    deployed_encoder_cfg,
+    forward_flops,
+)
 from simmim_mm.benchmark.train_step import load_config
 from simmim_mm.registry import MODELS
 
-spec = importlib.util.spec_from_file_location(
-    'benchmark_tool', osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
+from conftest import REPO_ROOT
+
+spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                              osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
@@ -60,8 +66,7 @@ def test_count_parameters_by_formula():
 def test_forward_flops_by_formula(tiny_config, image_size):
     torch.manual_seed(0)
     for role, arch in (('teacher', TEACHER), ('student', STUDENT)):
-        encoder = build_encoder(EncoderSpec(tiny_config, None, role, 'fp32', 1, 'cpu',
-                                            image_size))
+        encoder = build_encoder(EncoderSpec(tiny_config, None, role, 'fp32', 1, 'cpu', image_size))
         images = torch.randn(2, 3, image_size, image_size)
         assert forward_flops(encoder, images) == vit_forward_flops(arch, image_size)
 
@@ -76,21 +81,25 @@ def test_deployed_student_runs_with_its_own_heads(tiny_config):
 
 
 def test_swin_windows_tile_the_fine_tune_size():
-    cfg = load_config(osp.join(
-        REPO_ROOT, 'configs', 'distill',
-        'tinymim_swin-base-w6-to-swin-tiny-w6_32xb128-amp-300e_in1k-192px.py'))
+    cfg = load_config(
+        osp.join(REPO_ROOT, 'configs', 'distill',
+                 'tinymim_swin-base-w6-to-swin-tiny-w6_32xb128-amp-300e_in1k-192px.py'))
     student = deployed_encoder_cfg(cfg, 'student', 224)
-    assert student['stage_cfgs'][-1]['block_cfgs'] == [dict(window_size=7),
-                                                      dict(window_size=7, num_heads=32)]
-    assert deployed_encoder_cfg(cfg, 'teacher', 224)['stage_cfgs'] == dict(
-        block_cfgs=dict(window_size=7))
+    assert student['stage_cfgs'][-1]['block_cfgs'] == [
+        dict(window_size=7), dict(window_size=7, num_heads=32)
+    ]
+    assert deployed_encoder_cfg(cfg, 'teacher',
+                                224)['stage_cfgs'] == dict(block_cfgs=dict(window_size=7))
 
 
 def test_compress_report(tiny_config, tmp_path, capsys):
     out = tmp_path / 'compress.json'
-    report = tool.main(['compress', tiny_config, '--image-size', '32', '--batch-size', '2',
-                        '--trials', '2', '--warmup', '1', '--rounds', '1', '--precision',
-                        'fp32', '--device', 'cpu', '--threads', '1', '--out', str(out)])
+    report = tool.main([
+        'compress', tiny_config, '--image-size', '32', '--batch-size', '2', '--trials', '2',
+        '--warmup', '1', '--rounds', '1', '--precision', 'fp32', '--device', 'cpu', '--threads',
+        '1', '--out',
+        str(out)
+    ])
     saved = json.loads(out.read_text())
     assert saved['results'].keys() == {'teacher', 'student'} and saved['threads'] == 1
     cfg = load_config(tiny_config)
@@ -103,8 +112,7 @@ def test_compress_report(tiny_config, tmp_path, capsys):
         assert len(result['processes'][0]['cpu_seconds_per_step']) == 2
         assert result['threads'] == 1
         # batch 2 over the median of the 2 timed forwards (their mean)
-        assert result['images_per_s'] == pytest.approx(
-            2 / (sum(result['seconds_per_step']) / 2))
+        assert result['images_per_s'] == pytest.approx(2 / (sum(result['seconds_per_step']) / 2))
     teacher, student = saved['results']['teacher'], saved['results']['student']
     assert saved['teacher_over_student']['parameters'] == pytest.approx(
         teacher['parameters'] / student['parameters']) and teacher['parameters'] > \

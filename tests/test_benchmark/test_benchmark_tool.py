@@ -9,12 +9,13 @@ import statistics
 import pytest
 from PIL import Image
 
-from conftest import REPO_ROOT, TINY_DEMO_MODEL
 from simmim_mm.benchmark.processes import agreement
 from simmim_mm.benchmark.report import epoch_hours, flop_ceiling, markdown
 
-spec = importlib.util.spec_from_file_location(
-    'benchmark_tool', osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
+from conftest import REPO_ROOT, TINY_DEMO_MODEL
+
+spec = importlib.util.spec_from_file_location('benchmark_tool',
+                                              osp.join(REPO_ROOT, 'tools', 'benchmark.py'))
 tool = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(tool)
 
@@ -47,9 +48,11 @@ def tiny_config(tmp_path):
 
 def test_train_report_against_mmpretrain(tiny_config, tmp_path, capsys):
     out = tmp_path / 'train.json'
-    report = tool.main(['train', tiny_config, '--batch-size', '2', '--rounds', '2',
-                        '--trials', '3', '--warmup', '1', '--precision', 'fp32',
-                        '--compare', 'mmpretrain', '--out', str(out)])
+    report = tool.main([
+        'train', tiny_config, '--batch-size', '2', '--rounds', '2', '--trials', '3', '--warmup',
+        '1', '--precision', 'fp32', '--compare', 'mmpretrain', '--out',
+        str(out)
+    ])
     ours, theirs = report['results']['simmim_mm'], report['results']['mmpretrain']
     # the same architecture on both sides: identical matmul / conv FLOPs per image
     assert ours['train_flops_per_image'] == theirs['train_flops_per_image'] > 0
@@ -57,7 +60,8 @@ def test_train_report_against_mmpretrain(tiny_config, tmp_path, capsys):
         # 2 rounds of a fresh process timing 3 steps; the rate comes from all 6
         assert [len(p['seconds_per_step']) for p in result['processes']] == [3, 3]
         assert result['seconds_per_step'] == [
-            s for p in result['processes'] for s in p['seconds_per_step']]
+            s for p in result['processes'] for s in p['seconds_per_step']
+        ]
         assert result['images_per_s'] == pytest.approx(
             2 / statistics.median(result['seconds_per_step']))
         assert 0 < result['flop_utilization'] < 1
@@ -70,19 +74,17 @@ def test_train_report_against_mmpretrain(tiny_config, tmp_path, capsys):
     # each implementation timed in processes of its own, and each checked by a plain
     # train_step loop in yet another one: 2 x 2 + 2 processes besides this one
     loops = {impl: result['standalone'] for impl, result in saved['results'].items()}
-    pids = [os.getpid()] + [p['pid'] for result in (ours, theirs)
-                            for p in result['processes']] + [
-        loop['pid'] for loop in loops.values()]
+    pids = [os.getpid()] + [p['pid'] for result in (ours, theirs) for p in result['processes']
+                            ] + [loop['pid'] for loop in loops.values()]
     assert len(set(pids)) == 7
     for impl, loop in loops.items():
-        assert loop['steps'] == 3 and loop['images_per_s'] == pytest.approx(
-            2 * 3 / loop['seconds'])
+        assert loop['steps'] == 3 and loop['images_per_s'] == pytest.approx(2 * 3 / loop['seconds'])
         # how far apart they are is reported, not asserted: speed is not a test's business
         ratio = saved['results'][impl]['images_per_s'] / loop['images_per_s']
         assert loop['ratio'] == pytest.approx(ratio)
         assert loop['agrees'] == (abs(ratio - 1) <= 0.2)
-    assert saved['check'] == dict(tolerance=0.2, agrees=all(
-        loop['agrees'] for loop in loops.values()))
+    assert saved['check'] == dict(
+        tolerance=0.2, agrees=all(loop['agrees'] for loop in loops.values()))
     printed = capsys.readouterr().out
     assert '| mmpretrain |' in printed and 'simmim_mm / mmpretrain' in printed
     assert 'native bf16' in printed and 'torch' in printed
@@ -93,9 +95,10 @@ def test_train_report_against_mmpretrain(tiny_config, tmp_path, capsys):
 
 
 def test_no_check_skips_the_standalone_loop(tiny_config):
-    report = tool.main(['train', tiny_config, '--batch-size', '1', '--rounds', '1',
-                        '--trials', '1', '--warmup', '1', '--precision', 'fp32', '--no-check',
-                        '--no-memory'])
+    report = tool.main([
+        'train', tiny_config, '--batch-size', '1', '--rounds', '1', '--trials', '1', '--warmup',
+        '1', '--precision', 'fp32', '--no-check', '--no-memory'
+    ])
     result = report['results']['simmim_mm']
     assert 'check' not in report and 'standalone' not in result
     assert 'peak_memory_bytes' not in result
@@ -105,19 +108,28 @@ def test_no_check_skips_the_standalone_loop(tiny_config):
 
 def fake_train_report(device='cpu', device_name='cpu', precision='bf16', loop_rate=2.0):
     """A report as train_report writes it, for the parts that need no measurement."""
-    report = dict(kind='train', config='x.py', batch_size=4, precision=precision,
-                  device=device, rounds=1, matmul_flops_per_s=5e11,
-                  machine=dict(device=device_name),
-                  **flop_ceiling(device, device_name, precision, 5e11))
-    result = dict(images_per_s=2.0, seconds_per_step=[2.0], train_flops_per_image=7e10,
-                  processes=[dict(pid=11, seconds_per_step=[2.0])], peak_memory_bytes=2**30)
+    report = dict(
+        kind='train',
+        config='x.py',
+        batch_size=4,
+        precision=precision,
+        device=device,
+        rounds=1,
+        matmul_flops_per_s=5e11,
+        machine=dict(device=device_name),
+        **flop_ceiling(device, device_name, precision, 5e11))
+    result = dict(
+        images_per_s=2.0,
+        seconds_per_step=[2.0],
+        train_flops_per_image=7e10,
+        processes=[dict(pid=11, seconds_per_step=[2.0])],
+        peak_memory_bytes=2**30)
     peak = report['peak_flops_per_s']
     result['flop_utilization'] = 7e10 * 2.0 / peak if peak else None
     loop = dict(pid=12, steps=1, seconds=4 / loop_rate, images_per_s=loop_rate)
     loop.update(agreement(2.0, loop_rate, 0.2))
     result['standalone'] = loop
-    report.update(results=dict(simmim_mm=result),
-                  check=dict(tolerance=0.2, agrees=loop['agrees']))
+    report.update(results=dict(simmim_mm=result), check=dict(tolerance=0.2, agrees=loop['agrees']))
     return report
 
 
@@ -170,8 +182,10 @@ def test_cpu_fp16_is_refused(tiny_config):
 
 def test_data_report_generates_imagenet_like_jpegs(tiny_config, tmp_path):
     folder = tmp_path / 'jpegs'
-    report = tool.main(['data', tiny_config, '--folder', str(folder), '--images', '6',
-                        '--trials', '1', '--compare', 'mmpretrain'])
+    report = tool.main([
+        'data', tiny_config, '--folder',
+        str(folder), '--images', '6', '--trials', '1', '--compare', 'mmpretrain'
+    ])
     files = sorted(folder.iterdir())
     assert [f.name for f in files] == [f'{i:06d}.jpg' for i in range(6)]
     for file in files:
@@ -180,8 +194,7 @@ def test_data_report_generates_imagenet_like_jpegs(tiny_config, tmp_path):
     for name in ('simmim_mm', 'mmpretrain'):
         result = report['results'][name]
         assert result['images_per_s'] > 0
-        assert {'RandomResizedCrop', 'SimMIMMaskGenerator', 'collate'} <= set(
-            result['stage_ms'])
+        assert {'RandomResizedCrop', 'SimMIMMaskGenerator', 'collate'} <= set(result['stage_ms'])
     # a second run reuses the folder as it is; an unreadable file is skipped, not a crash
     (folder / 'truncated.jpg').write_bytes(files[0].read_bytes()[:100])
     again = tool.main(['data', tiny_config, '--folder', str(folder), '--trials', '1'])
@@ -190,18 +203,24 @@ def test_data_report_generates_imagenet_like_jpegs(tiny_config, tmp_path):
 
 def test_data_report_measures_the_pillow_resize_it_replaces(tmp_path):
     config = tmp_path / 'torch_resize.py'
-    config.write_text(TINY_64PX.replace("type='RandomResizedCrop'", "type='TorchRandomResizedCrop'")
-                      .replace("backend='pillow'", "backend='torch'"))
+    config.write_text(
+        TINY_64PX.replace("type='RandomResizedCrop'",
+                          "type='TorchRandomResizedCrop'").replace("backend='pillow'",
+                                                                   "backend='torch'"))
     out = tmp_path / 'data.json'
-    report = tool.main(['data', str(config), '--folder', str(tmp_path / 'jpegs'),
-                        '--images', '4', '--trials', '2', '--out', str(out)])
+    report = tool.main([
+        'data',
+        str(config), '--folder',
+        str(tmp_path / 'jpegs'), '--images', '4', '--trials', '2', '--out',
+        str(out)
+    ])
     ours, pillow = report['results']['simmim_mm'], report['results']['simmim_mm, pillow resize']
-    assert report['speedup_over_pillow_resize'] == pytest.approx(
-        ours['images_per_cpu_s'] / pillow['images_per_cpu_s'])
+    assert report['speedup_over_pillow_resize'] == pytest.approx(ours['images_per_cpu_s'] /
+                                                                 pillow['images_per_cpu_s'])
     for result in (ours, pillow):
         assert result['images_per_s'] > 0 and result['images_per_cpu_s'] > 0
-        assert {'LoadImageFromFileOrSkip', 'TorchRandomResizedCrop', 'collate'} <= set(
-            result['stage_ms'])
+        assert {'LoadImageFromFileOrSkip', 'TorchRandomResizedCrop',
+                'collate'} <= set(result['stage_ms'])
     assert json.loads(out.read_text())['results'].keys() == report['results'].keys()
     text = markdown(report)
     assert '| simmim_mm, pillow resize |' in text and 'images/s per core (CPU time)' in text
@@ -219,8 +238,11 @@ def test_data_refuses_to_write_into_a_folder_without_jpegs(tiny_config, tmp_path
 
 def test_data_report_reads_the_same_jpegs_from_shards(tiny_config, tmp_path):
     folder, shards = tmp_path / 'jpegs', tmp_path / 'shards'
-    report = tool.main(['data', tiny_config, '--folder', str(folder), '--images', '5',
-                        '--shards', str(shards), '--trials', '1', '--compare', 'mmpretrain'])
+    report = tool.main([
+        'data', tiny_config, '--folder',
+        str(folder), '--images', '5', '--shards',
+        str(shards), '--trials', '1', '--compare', 'mmpretrain'
+    ])
     # written once from the folder: the same bytes
     index = json.loads((shards / 'index.json').read_text())
     assert index['samples'] == 5
@@ -231,8 +253,10 @@ def test_data_report_reads_the_same_jpegs_from_shards(tiny_config, tmp_path):
     assert from_shards['images_per_s'] > 0
     text = markdown(report)
     assert f'and in shards in {shards}' in text and '| simmim_mm, from shards |' in text
-    again = tool.main(['data', tiny_config, '--folder', str(folder), '--shards', str(shards),
-                       '--trials', '1'])  # reuses the shards
+    again = tool.main(
+        ['data', tiny_config, '--folder',
+         str(folder), '--shards',
+         str(shards), '--trials', '1'])  # reuses the shards
     assert again['results']['simmim_mm, from shards']['images_per_s'] > 0
 
 

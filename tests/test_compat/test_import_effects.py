@@ -79,16 +79,21 @@ print(json.dumps(dict(before=before, after=snapshot(), patched=patched())))
 
 
 def python(*args, stdin=None):
-    result = subprocess.run([sys.executable, *args], capture_output=True, text=True,
-                            input=stdin, timeout=600)
+    result = subprocess.run([sys.executable, *args],
+                            capture_output=True,
+                            text=True,
+                            input=stdin,
+                            timeout=600)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
 
 @pytest.fixture(scope='module')
 def effects():
-    loaded = json.loads(python('-c', 'import json, sys, simmim_mm\nprint(json.dumps(sorted('
-                               'n for n in sys.modules if not n.startswith("simmim_mm"))))'))
+    loaded = json.loads(
+        python(
+            '-c', 'import json, sys, simmim_mm\nprint(json.dumps(sorted('
+            'n for n in sys.modules if not n.startswith("simmim_mm"))))'))
     return json.loads(python('-c', SCRIPT, stdin=json.dumps(loaded)).splitlines()[-1])
 
 
@@ -126,12 +131,14 @@ def test_module2package(effects):
 def test_registrations_outside_our_scope(effects):
     new = [(scope, key) for scope, _, key, module in changed(effects, 'registered')
            if scope != 'simmim_mm' and module.startswith('simmim_mm')]
-    installed = [scope for scope in ('mmdet', 'mmseg') if python(
-        '-c', f'import importlib.util; print(importlib.util.find_spec("{scope}"))').strip()
-        != 'None']
-    assert sorted(new) == sorted(
-        [('mmengine', 'encoder_block_wrap_policy')]
-        + [(scope, 'BackboneLayerDecayOptimWrapperConstructor') for scope in installed])
+    installed = [
+        scope for scope in ('mmdet', 'mmseg')
+        if python('-c', f'import importlib.util; print(importlib.util.find_spec("{scope}"))').strip(
+        ) != 'None'
+    ]
+    assert sorted(new) == sorted([('mmengine', 'encoder_block_wrap_policy')] +
+                                 [(scope, 'BackboneLayerDecayOptimWrapperConstructor')
+                                  for scope in installed])
 
 
 def test_nothing_else(effects):

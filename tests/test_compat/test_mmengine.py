@@ -48,8 +48,11 @@ print(json.dumps([json.loads(direct_url).get('dir_info', {}).get('editable', Fal
 def test_mmengine_still_misplaces_an_editable_install(tmp_path):
     """If this fails, MMEngine finds an editable install's folder by the distribution name,
     and register_config_package may name the distribution instead of a module."""
-    result = subprocess.run([sys.executable, '-c', WHERE_MMENGINE_LOOKS], cwd=tmp_path,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, '-c', WHERE_MMENGINE_LOOKS],
+                            cwd=tmp_path,
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 0, result.stderr
     editable, mmengine_path, package_path = json.loads(result.stdout)
     if not editable:
@@ -58,8 +61,7 @@ def test_mmengine_still_misplaces_an_editable_install(tmp_path):
 
 
 def test_simmim_mm_configs_resolve_as_bases(tmp_path):
-    path = sorted(p for p in glob.glob(osp.join(CONFIG_DIR, '*', '*.py'))
-                  if '_base_' not in p)[0]
+    path = sorted(p for p in glob.glob(osp.join(CONFIG_DIR, '*', '*.py')) if '_base_' not in p)[0]
     base = 'simmim_mm::' + osp.relpath(path, CONFIG_DIR)
     cfg = Config.fromfile(write_config(tmp_path, base))
     assert cfg.model.type == Config.fromfile(path).model.type
@@ -80,8 +82,7 @@ def package_with_uncovered_checkpoint(tmp_path, monkeypatch):
     sys.modules.pop('compat_fake_pkg', None)
 
 
-def test_mmengine_still_warns_about_checkpoints_without_config(
-        package_with_uncovered_checkpoint):
+def test_mmengine_still_warns_about_checkpoints_without_config(package_with_uncovered_checkpoint):
     """If this fails, MMEngine no longer warns for such model-index entries and
     quiet_model_index_warnings can go."""
     with warnings.catch_warnings(record=True) as caught:
@@ -97,10 +98,9 @@ def test_quiet_model_index_warnings_drops_only_that_warning(package_with_uncover
         warnings.simplefilter('always')
         quiet_model_index_warnings()
         Config.fromfile(package_with_uncovered_checkpoint)
-        warnings.warn('There is not `Config` define in (from elsewhere)', UserWarning,
-                      stacklevel=1)
-    assert [str(w.message) for w in caught if 'Config` define' in str(w.message)] == [
-        'There is not `Config` define in (from elsewhere)']
+        warnings.warn('There is not `Config` define in (from elsewhere)', UserWarning, stacklevel=1)
+    assert [str(w.message) for w in caught if 'Config` define' in str(w.message)
+            ] == ['There is not `Config` define in (from elsewhere)']
 
 
 @pytest.fixture
@@ -111,8 +111,7 @@ def parent_with_lazy_location(tmp_path, monkeypatch):
         'class Thing:\n'
         '    pass\n')
     holder = type(sys)('compat_registries')
-    holder.PARENT = Registry('thing', scope='compat_parent',
-                             locations=['compat_lazy_location'])
+    holder.PARENT = Registry('thing', scope='compat_parent', locations=['compat_lazy_location'])
     monkeypatch.setitem(sys.modules, 'compat_registries', holder)
     monkeypatch.syspath_prepend(str(tmp_path))
     yield holder.PARENT
@@ -128,8 +127,8 @@ def test_mmengine_child_registry_still_skips_parent_locations(parent_with_lazy_l
 
 
 def test_child_registry_imports_parent_locations(parent_with_lazy_location):
-    child = ChildRegistry('thing', parent=parent_with_lazy_location, scope='compat_child',
-                          locations=['json'])
+    child = ChildRegistry(
+        'thing', parent=parent_with_lazy_location, scope='compat_child', locations=['json'])
     assert child.get('Thing').__module__ == 'compat_lazy_location'
 
 
@@ -144,3 +143,20 @@ def test_mmengine_still_cannot_resolve_our_scope_from_mmdet():
     # what register_in_other_scopes does instead
     assert (mmdet_registry.OPTIM_WRAPPER_CONSTRUCTORS.get(name)
             is OPTIM_WRAPPER_CONSTRUCTORS.get(name))
+
+
+def test_mmengine_fsdp_still_looks_policies_up_in_the_root_registry_only():
+    """If this fails, MMEngine's FSDP wrapper finds an ``auto_wrap_policy`` registered in a
+    child scope's FUNCTIONS: encoder_block_wrap_policy (engine/fsdp_wrap_policy.py) can then
+    move from MMEngine's root FUNCTIONS into simmim_mm's own registry."""
+    import inspect
+
+    from mmengine.model.wrappers import MMFullyShardedDataParallel
+    from mmengine.registry import FUNCTIONS
+    source = inspect.getsource(MMFullyShardedDataParallel.__init__)
+    assert 'FUNCTIONS.switch_scope_and_registry(None)' in source
+    child = Registry('function', parent=FUNCTIONS, scope='compat_fsdp_test')
+    child.register_module(name='child_only_policy', module=lambda *args: False)
+    with FUNCTIONS.switch_scope_and_registry(None) as registry:
+        assert registry.get('child_only_policy') is None
+        assert registry.get('encoder_block_wrap_policy') is not None

@@ -25,16 +25,20 @@ def source_sha256(function) -> str:
 
 def fake_runner(tmp_path, on_save=None):
     """What CheckpointHook uses of a runner; ``save_checkpoint`` writes a small file."""
+
     def save_checkpoint(out_dir, filename, *args, **kwargs):
         if on_save is not None:
             on_save(sorted(os.listdir(out_dir)))
         with open(os.path.join(out_dir, filename), 'wb') as file:
             file.write(b'checkpoint')
 
-    return SimpleNamespace(work_dir=str(tmp_path), iter=0, epoch=0,
-                           logger=logging.getLogger('test_mmengine_engine'),
-                           message_hub=MessageHub.get_instance(f'compat-{tmp_path.name}'),
-                           save_checkpoint=save_checkpoint)
+    return SimpleNamespace(
+        work_dir=str(tmp_path),
+        iter=0,
+        epoch=0,
+        logger=logging.getLogger('test_mmengine_engine'),
+        message_hub=MessageHub.get_instance(f'compat-{tmp_path.name}'),
+        save_checkpoint=save_checkpoint)
 
 
 def test_runner_still_compiles_the_whole_train_step():
@@ -45,8 +49,8 @@ def test_runner_still_compiles_the_whole_train_step():
 
 def test_checkpoint_hook_save_with_step_is_the_copied_version():
     """save_checkpoint_with_step copies this method: an upstream change must be merged."""
-    assert (source_sha256(CheckpointHook._save_checkpoint_with_step)
-            == compat.SAVE_CHECKPOINT_WITH_STEP_SHA256)
+    assert (source_sha256(
+        CheckpointHook._save_checkpoint_with_step) == compat.SAVE_CHECKPOINT_WITH_STEP_SHA256)
 
 
 def test_checkpoint_hook_still_deletes_the_outdated_checkpoint_before_saving(tmp_path):
@@ -97,8 +101,11 @@ def test_runner_scale_lr_leaves_accumulation_out_and_reads_the_private_dataloade
     """lr_scaling.scale_lr (AtomicCheckpointRunner.scale_lr) counts the accumulation steps
     in the total batch, which it reads where MMEngine's does (train_dataloader_cfg)."""
     optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=1.0)
-    runner = SimpleNamespace(_train_dataloader=dict(batch_size=2), world_size=1,
-                             param_schedulers=None, logger=logging.getLogger('scale_lr'))
+    runner = SimpleNamespace(
+        _train_dataloader=dict(batch_size=2),
+        world_size=1,
+        param_schedulers=None,
+        logger=logging.getLogger('scale_lr'))
     Runner.scale_lr(runner, OptimWrapper(optimizer, accumulative_counts=4),
                     dict(enable=True, base_batch_size=8))
     assert optimizer.param_groups[0]['lr'] == 2 / 8  # 2 x 4 / 8 = 1 with accumulation
@@ -119,8 +126,7 @@ def test_optim_wrapper_keeps_its_counts_private():
 def test_amp_optim_wrapper_still_refuses_to_build_without_an_accelerator(monkeypatch):
     """init_amp_optim_wrapper_without_accelerator: fails once AmpOptimWrapper builds on a
     CPU."""
-    for name in ('is_cuda_available', 'is_npu_available', 'is_mlu_available',
-                 'is_musa_available'):
+    for name in ('is_cuda_available', 'is_npu_available', 'is_mlu_available', 'is_musa_available'):
         monkeypatch.setattr(amp_optimizer_wrapper, name, lambda: False)
     optimizer = torch.optim.SGD(torch.nn.Linear(2, 2).parameters(), lr=1.0)
     with pytest.raises(AssertionError, match='only available'):
@@ -130,13 +136,13 @@ def test_amp_optim_wrapper_still_refuses_to_build_without_an_accelerator(monkeyp
 def test_runner_still_passes_the_scope_to_the_collate_function():
     """drop_collate_fn_scope: a config inherited as ``simmim_mm::...`` tags its collate_fn
     with ``_scope_``, which MMEngine passes on to the function."""
-    dataloader = dict(batch_size=2, dataset=[torch.ones(2)] * 2,
-                      sampler=dict(type='DefaultSampler', shuffle=False),
-                      collate_fn=dict(type='default_collate', _scope_='simmim_mm'))
+    dataloader = dict(
+        batch_size=2,
+        dataset=[torch.ones(2)] * 2,
+        sampler=dict(type='DefaultSampler', shuffle=False),
+        collate_fn=dict(type='default_collate', _scope_='simmim_mm'))
     with pytest.raises(TypeError, match='_scope_'):
         next(iter(Runner.build_dataloader(dataloader, seed=0)))
-    batch = next(iter(Runner.build_dataloader(compat.drop_collate_fn_scope(dataloader),
-                                              seed=0)))
+    batch = next(iter(Runner.build_dataloader(compat.drop_collate_fn_scope(dataloader), seed=0)))
     assert batch.shape == (2, 2)
     assert dataloader['collate_fn']['_scope_'] == 'simmim_mm'
-

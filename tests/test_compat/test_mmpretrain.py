@@ -17,8 +17,11 @@ def test_swin_block_still_builds_shift_window_msa_by_name():
     assert not any('attn' in name and name != 'attn_cfgs'
                    for name in inspect.signature(SwinBlock).parameters)
     with pytest.raises(TypeError, match='type'):
-        SwinBlock(embed_dims=8, num_heads=1, window_size=2,
-                  attn_cfgs=dict(type='WindowOrderShiftWindowMSA'))
+        SwinBlock(
+            embed_dims=8,
+            num_heads=1,
+            window_size=2,
+            attn_cfgs=dict(type='WindowOrderShiftWindowMSA'))
     assert type(SwinBlock(embed_dims=8, num_heads=1, window_size=2).attn) is ShiftWindowMSA
 
 

@@ -19,8 +19,8 @@ SAME_NAMES = {
     'SimMIM': (MMPRETRAIN_MODELS, SimMIM, mmpretrain_models.SimMIM, 'mmpretrain'),
     'SimMIMSwinTransformer': (MMPRETRAIN_MODELS, SimMIMSwinTransformer,
                               mmpretrain_models.SimMIMSwinTransformer, 'mmpretrain'),
-    'SimMIMMaskGenerator': (MMPRETRAIN_TRANSFORMS, SimMIMMaskGenerator,
-                            MMPretrainMaskGenerator, 'mmpretrain'),
+    'SimMIMMaskGenerator':
+    (MMPRETRAIN_TRANSFORMS, SimMIMMaskGenerator, MMPretrainMaskGenerator, 'mmpretrain'),
     'Pretrained': (MMENGINE_INITIALIZERS, SimMIMPretrainedInit, PretrainedInit, 'mmengine'),
 }
 

@@ -44,8 +44,10 @@ Runner(model=Toy(), work_dir=sys.argv[1], default_scope='mmengine',
 
 
 def python(code, *args):
-    return subprocess.run([sys.executable, '-c', code, *map(str, args)], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run([sys.executable, '-c', code, *map(str, args)],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
 
 
 @pytest.fixture(scope='module')
@@ -60,9 +62,9 @@ def mmengine_checkpoint(tmp_path_factory):
 def test_mmengine_still_cannot_load_its_checkpoint_by_itself(mmengine_checkpoint):
     """If this fails, MMEngine loads its own checkpoints under torch's default and
     allow_mmengine_checkpoints can go (open-mmlab/mmengine#1655)."""
-    result = python('import sys\nfrom mmengine.runner import CheckpointLoader\n'
-                    'CheckpointLoader.load_checkpoint(sys.argv[1], map_location="cpu")',
-                    mmengine_checkpoint)
+    result = python(
+        'import sys\nfrom mmengine.runner import CheckpointLoader\n'
+        'CheckpointLoader.load_checkpoint(sys.argv[1], map_location="cpu")', mmengine_checkpoint)
     assert result.returncode != 0
     assert 'HistoryBuffer' in result.stderr and 'UnpicklingError' in result.stderr
 
@@ -70,8 +72,9 @@ def test_mmengine_still_cannot_load_its_checkpoint_by_itself(mmengine_checkpoint
 def test_allowlist_covers_what_the_checkpoint_needs(mmengine_checkpoint):
     """torch's own list of the globals the file names beyond its defaults (asked in a process
     without simmim_mm's allowlist): all allowed."""
-    result = python('import sys, torch\nprint(*torch.serialization.'
-                    'get_unsafe_globals_in_checkpoint(sys.argv[1]))', mmengine_checkpoint)
+    result = python(
+        'import sys, torch\nprint(*torch.serialization.'
+        'get_unsafe_globals_in_checkpoint(sys.argv[1]))', mmengine_checkpoint)
     assert result.returncode == 0, result.stderr
     needed = set(result.stdout.split())
     allowed = {f'{c.__module__}.{c.__qualname__}' for c in mmengine_checkpoint_classes()}
@@ -93,7 +96,7 @@ class _RunsCode:
         self.marker = marker
 
     def __reduce__(self):
-        return (os.system, (f'touch {self.marker}',))
+        return (os.system, (f'touch {self.marker}', ))
 
 
 @needs_weights_only_default
@@ -116,6 +119,7 @@ class _ReachesGlobals:
 
 
 class _StatisticsMethod:
+
     def __reduce__(self):
         return (getattr, (HistoryBuffer, 'mean'))
 

@@ -27,21 +27,29 @@ requires_cuda = pytest.mark.skipif(
 # of windows and a ViT, both small enough for a CPU reference in seconds; no drop path, so
 # the only randomness is the inputs'.
 MODELS_UNDER_TEST = {
-    'swin': (dict(type='SimMIMSwinTransformer', img_size=96, drop_path_rate=0.0,
-                  arch=dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4, 8]),
-                  stage_cfgs=dict(block_cfgs=dict(window_size=3))), 32, 96, 24),
-    'vit': (dict(type='SimMIMViT', img_size=64, drop_path_rate=0.0,
-                 arch=dict(embed_dims=64, num_layers=2, num_heads=2,
-                           feedforward_channels=128)), 16, 64, 4),
+    'swin': (dict(
+        type='SimMIMSwinTransformer',
+        img_size=96,
+        drop_path_rate=0.0,
+        arch=dict(embed_dims=32, depths=[2, 2, 2, 2], num_heads=[1, 2, 4, 8]),
+        stage_cfgs=dict(block_cfgs=dict(window_size=3))), 32, 96, 24),
+    'vit': (dict(
+        type='SimMIMViT',
+        img_size=64,
+        drop_path_rate=0.0,
+        arch=dict(embed_dims=64, num_layers=2, num_heads=2, feedforward_channels=128)), 16, 64, 4),
 }
 
 
 def build_simmim(name, seed=0):
     backbone, stride, _, _ = MODELS_UNDER_TEST[name]
     torch.manual_seed(seed)
-    return MODELS.build(dict(type='SimMIM', backbone=backbone,
-                             neck=dict(type='SimMIMDecoder', encoder_stride=stride),
-                             head=dict(type='SimMIMReconstructionHead', criterion='L1')))
+    return MODELS.build(
+        dict(
+            type='SimMIM',
+            backbone=backbone,
+            neck=dict(type='SimMIMDecoder', encoder_stride=stride),
+            head=dict(type='SimMIMReconstructionHead', criterion='L1')))
 
 
 def simmim_batch(name, batch=4, seed=0):

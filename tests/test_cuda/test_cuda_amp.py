@@ -3,21 +3,28 @@ clipping): fp16 autocast with dynamic loss scaling, a gradient overflow that is 
 lowers the scale, and bf16 autocast."""
 import pytest
 import torch
-from cuda_helpers import build_simmim, loss_of, requires_cuda, simmim_batch
-from cuda_helpers import cpu_only  # noqa: F401  overrides tests/conftest.py's: GPUs stay visible
 
 from simmim_mm.registry import OPTIM_WRAPPERS
+
+from cuda_helpers import (
+    build_simmim,
+    cpu_only,  # noqa: F401  overrides tests/conftest.py's: GPUs stay visible
+    loss_of,
+    requires_cuda,
+    simmim_batch,
+)
 
 pytestmark = requires_cuda
 
 
 def make_training(dtype=None, name='swin'):
     model = build_simmim(name).cuda().train()
-    wrapper = OPTIM_WRAPPERS.build(dict(
-        type='AnyDeviceAmpOptimWrapper', dtype=dtype,
-        optimizer=torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05,
-                                    fused=True),
-        clip_grad=dict(max_norm=5.0, foreach=True)))
+    wrapper = OPTIM_WRAPPERS.build(
+        dict(
+            type='AnyDeviceAmpOptimWrapper',
+            dtype=dtype,
+            optimizer=torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.05, fused=True),
+            clip_grad=dict(max_norm=5.0, foreach=True)))
     return model, wrapper, simmim_batch(name)
 
 
@@ -42,9 +49,9 @@ def unchanged(model, before):
     return all(torch.equal(p, b) for p, b in zip(model.parameters(), before))
 
 
-@pytest.mark.parametrize('dtype,expected', [(None, torch.float16),
-                                            ('bfloat16', torch.bfloat16)],
-                         ids=['fp16-default', 'bf16'])
+@pytest.mark.parametrize(
+    'dtype,expected', [(None, torch.float16), ('bfloat16', torch.bfloat16)],
+    ids=['fp16-default', 'bf16'])
 def test_autocast_steps_train(dtype, expected):
     """The configs' default on a GPU is the official fp16 + dynamic loss scaling; bf16 when
     asked. Either way: the layers run in that dtype and a few steps on one batch learn it."""

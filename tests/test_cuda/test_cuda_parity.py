@@ -4,8 +4,14 @@ import copy
 
 import pytest
 import torch
-from cuda_helpers import build_simmim, loss_of, requires_cuda, simmim_batch
-from cuda_helpers import cpu_only  # noqa: F401  overrides tests/conftest.py's: GPUs stay visible
+
+from cuda_helpers import (
+    build_simmim,
+    cpu_only,  # noqa: F401  overrides tests/conftest.py's: GPUs stay visible
+    loss_of,
+    requires_cuda,
+    simmim_batch,
+)
 
 
 @pytest.fixture

@@ -29,12 +29,17 @@ def odd_and_bad_images(folder):
 
 
 def build(folder, **loading):
-    return DATASETS.build(dict(
-        type='CustomDataset', data_root=str(folder), with_label=False,
-        pipeline=[dict(type='LoadImageFromFileOrSkip', **loading),
-                  dict(type='RandomResizedCrop', scale=64),
-                  dict(type='SimMIMMaskGenerator', input_size=64, model_patch_size=4),
-                  dict(type='PackInputs')]))
+    return DATASETS.build(
+        dict(
+            type='CustomDataset',
+            data_root=str(folder),
+            with_label=False,
+            pipeline=[
+                dict(type='LoadImageFromFileOrSkip', **loading),
+                dict(type='RandomResizedCrop', scale=64),
+                dict(type='SimMIMMaskGenerator', input_size=64, model_patch_size=4),
+                dict(type='PackInputs')
+            ]))
 
 
 def test_bad_files_are_skipped_and_odd_ones_converted(tmp_path):
@@ -44,7 +49,7 @@ def test_bad_files_are_skipped_and_odd_ones_converted(tmp_path):
     assert len(names) == 9
     np.random.seed(0)
     for i in range(len(dataset)):
-        sample = dataset[i]   # a bad file's index yields another, good sample
+        sample = dataset[i]  # a bad file's index yields another, good sample
         assert tuple(sample['inputs'].shape) == (3, 64, 64)
         assert osp.basename(sample['data_samples'].img_path) not in bad
     loader = dataset.pipeline.transforms[0]

@@ -4,11 +4,15 @@ from simmim_mm.registry import DATASETS
 
 
 def test_bundled_photos_are_real_files_that_load():
-    dataset = DATASETS.build(dict(type='BundledPhotos', pipeline=[
-        dict(type='LoadImageFromFile'),
-        dict(type='RandomResizedCrop', scale=64),
-        dict(type='SimMIMMaskGenerator', input_size=64, model_patch_size=4),
-        dict(type='PackInputs')]))
+    dataset = DATASETS.build(
+        dict(
+            type='BundledPhotos',
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='RandomResizedCrop', scale=64),
+                dict(type='SimMIMMaskGenerator', input_size=64, model_patch_size=4),
+                dict(type='PackInputs')
+            ]))
     assert len(dataset) == 15
     for info in dataset.data_list:
         assert osp.getsize(info['img_path']) > 10_000

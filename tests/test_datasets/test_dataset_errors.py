@@ -5,8 +5,13 @@ from simmim_mm.registry import DATASETS
 
 
 def build(root, prefix=''):
-    return DATASETS.build(dict(type='CustomDataset', data_root=str(root), data_prefix=prefix,
-                               with_label=False, pipeline=[]))
+    return DATASETS.build(
+        dict(
+            type='CustomDataset',
+            data_root=str(root),
+            data_prefix=prefix,
+            with_label=False,
+            pipeline=[]))
 
 
 def test_wrong_path_is_named(tmp_path):

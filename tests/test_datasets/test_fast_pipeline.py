@@ -13,14 +13,14 @@ from mmengine.config import Config
 from mmpretrain.datasets.transforms import RandomResizedCrop
 from PIL import Image, ImageOps
 
-from conftest import REPO_ROOT
 from simmim_mm.datasets.transforms import LoadImageFromFileOrSkip
 from simmim_mm.registry import DATASETS, TRANSFORMS
 
+from conftest import REPO_ROOT
+
 BASE_CONFIG = osp.join(REPO_ROOT, 'configs', '_base_', 'datasets', 'imagenet_simmim_192.py')
 # (h, w): ImageNet-like both ways, smaller than the output (upscaling), panoramas, tiny
-SIZES = [(375, 500), (500, 375), (150, 120), (64, 48), (90, 800), (800, 90), (7, 5), (2, 3),
-         (1, 1)]
+SIZES = [(375, 500), (500, 375), (150, 120), (64, 48), (90, 800), (800, 90), (7, 5), (2, 3), (1, 1)]
 
 
 @pytest.fixture(autouse=True)
@@ -54,8 +54,9 @@ def pillow_decode(data: bytes) -> np.ndarray:
 def pillow_resized_crop(rgb: np.ndarray, box, size=(192, 192)) -> np.ndarray:
     """torchvision's resized_crop on a PIL image: Pillow crop, then Pillow bilinear."""
     top, left, height, width = box
-    return np.asarray(Image.fromarray(rgb).crop((left, top, left + width, top + height))
-                      .resize(size[::-1], Image.BILINEAR))
+    return np.asarray(
+        Image.fromarray(rgb).crop(
+            (left, top, left + width, top + height)).resize(size[::-1], Image.BILINEAR))
 
 
 def max_difference(a: np.ndarray, b: np.ndarray) -> int:
@@ -69,8 +70,8 @@ def plain_images():
     for h, w in [(375, 500), (500, 375), (61, 47), (1, 1)]:
         rgb = Image.fromarray(photo(h, w))
         for subsampling, name in ((0, '4:4:4'), (1, '4:2:2'), (2, '4:2:0')):
-            images[f'{h}x{w} jpeg {name}'] = encode(rgb, format='JPEG', quality=90,
-                                                    subsampling=subsampling)
+            images[f'{h}x{w} jpeg {name}'] = encode(
+                rgb, format='JPEG', quality=90, subsampling=subsampling)
         images[f'{h}x{w} jpeg progressive'] = encode(rgb, format='JPEG', progressive=True)
         images[f'{h}x{w} jpeg q100'] = encode(rgb, format='JPEG', quality=100)
         images[f'{h}x{w} grayscale jpeg'] = encode(rgb.convert('L'), format='JPEG')
@@ -105,8 +106,8 @@ def test_exif_rotated_photos_come_out_upright():
 def test_bytes_are_decoded_without_opening_a_file(tmp_path):
     data = encode(Image.fromarray(photo(60, 80)), format='JPEG')
     loader = LoadImageFromFileOrSkip(on_error='raise')
-    results = loader(dict(img_path=str(tmp_path / 'no such file.jpg'), img_bytes=data,
-                          sample_idx=3))
+    results = loader(
+        dict(img_path=str(tmp_path / 'no such file.jpg'), img_bytes=data, sample_idx=3))
     np.testing.assert_array_equal(results['img'], pillow_decode(data)[..., ::-1])
     assert results['img_shape'] == results['ori_shape'] == (60, 80)
     assert 'img_bytes' not in results and results['sample_idx'] == 3
@@ -132,11 +133,12 @@ def test_truncated_bytes_are_skipped():
 
 def odd_images():
     rgb = photo(70, 90)
-    return {'cmyk.jpg': encode(Image.fromarray(rgb).convert('CMYK'), format='JPEG'),
-            'deep16.png': encode(Image.fromarray(rgb[..., 0].astype(np.uint16) * 257),
-                                 format='PNG'),
-            'gray.png': encode(Image.fromarray(rgb[..., 0]), format='PNG'),
-            'rgba.png': encode(Image.fromarray(rgb).convert('RGBA'), format='PNG')}
+    return {
+        'cmyk.jpg': encode(Image.fromarray(rgb).convert('CMYK'), format='JPEG'),
+        'deep16.png': encode(Image.fromarray(rgb[..., 0].astype(np.uint16) * 257), format='PNG'),
+        'gray.png': encode(Image.fromarray(rgb[..., 0]), format='PNG'),
+        'rgba.png': encode(Image.fromarray(rgb).convert('RGBA'), format='PNG')
+    }
 
 
 @pytest.mark.parametrize('color_type', ['color', 'grayscale'])
@@ -166,8 +168,8 @@ def test_crops_are_mmpretrains_and_within_one_of_pillow(crop_ratio_range):
     """Many random crops of every size: the box is the one mmpretrain's RandomResizedCrop
     draws for the seed (and the same number of draws is used), and each pixel is within +-1
     of Pillow's crop + bilinear resize of that box, down- and upscaling."""
-    ours = TRANSFORMS.build(dict(type='TorchRandomResizedCrop', scale=192,
-                                 crop_ratio_range=crop_ratio_range))
+    ours = TRANSFORMS.build(
+        dict(type='TorchRandomResizedCrop', scale=192, crop_ratio_range=crop_ratio_range))
     theirs = mmpretrain_crop(crop_ratio_range)
     worst, exact = 0, 0
     for size_index, (h, w) in enumerate(SIZES):
@@ -195,23 +197,23 @@ def test_grayscale_and_flipped_inputs():
     np.random.seed(0)
     box = ours.rand_crop_params(gray)
     top, left, height, width = box
-    expected = np.asarray(Image.fromarray(gray).crop((left, top, left + width, top + height))
-                          .resize((128, 96), Image.BILINEAR))
+    expected = np.asarray(
+        Image.fromarray(gray).crop((left, top, left + width, top + height)).resize((128, 96),
+                                                                                   Image.BILINEAR))
     assert out.shape == (96, 128) and max_difference(out, expected) <= 1
     flipped = np.flip(photo(90, 120), axis=1)  # negative strides, as after a RandomFlip
     np.random.seed(1)
     out = ours(dict(img=flipped))['img']
     np.random.seed(1)
-    expected = pillow_resized_crop(np.ascontiguousarray(flipped), ours.rand_crop_params(flipped),
-                                   (96, 128))
+    expected = pillow_resized_crop(
+        np.ascontiguousarray(flipped), ours.rand_crop_params(flipped), (96, 128))
     assert max_difference(out, expected) <= 1
 
 
 def test_pillow_and_cv2_backends_are_mmpretrains_own():
     image = photo(375, 500)
     for backend in ('pillow', 'cv2'):
-        ours = TRANSFORMS.build(dict(type='TorchRandomResizedCrop', scale=192,
-                                     backend=backend))
+        ours = TRANSFORMS.build(dict(type='TorchRandomResizedCrop', scale=192, backend=backend))
         theirs = RandomResizedCrop(scale=192, backend=backend)
         np.random.seed(5)
         expected = theirs(dict(img=image))
@@ -223,8 +225,7 @@ def test_pillow_and_cv2_backends_are_mmpretrains_own():
 
 def test_torch_backend_refuses_other_interpolations():
     with pytest.raises(ValueError, match="backend='pillow'"):
-        TRANSFORMS.build(dict(type='TorchRandomResizedCrop', scale=192,
-                              interpolation='bicubic'))
+        TRANSFORMS.build(dict(type='TorchRandomResizedCrop', scale=192, interpolation='bicubic'))
 
 
 def pretraining_datasets(folder):

@@ -11,16 +11,17 @@ def draw(gen, shape=None):
     return gen.transform({'img': np.zeros((*shape, 3), np.uint8)})['mask']
 
 
-@pytest.mark.parametrize('input_size,mask_patch,model_patch,ratio,grid,masked', [
-    (192, 32, 4, 0.6, (48, 48), 22),      # Swin at 192: 22 of 36 blocks
-    (224, 32, 16, 0.6, (14, 14), 30),     # ViT/16 at 224: 30 of 49 blocks
-    (224, 32, 4, 0.6, (56, 56), 30),
-    ((192, 256), 32, 4, 0.6, (48, 64), 29),  # non-square: ceil(48 * 0.6) = 29 of 48
-    (192, 32, 4, 0.75, (48, 48), 27),
-    (96, 32, 8, 0.1, (12, 12), 1),
-])
-def test_shape_blocks_and_exact_count(input_size, mask_patch, model_patch, ratio, grid,
-                                      masked):
+@pytest.mark.parametrize(
+    'input_size,mask_patch,model_patch,ratio,grid,masked',
+    [
+        (192, 32, 4, 0.6, (48, 48), 22),  # Swin at 192: 22 of 36 blocks
+        (224, 32, 16, 0.6, (14, 14), 30),  # ViT/16 at 224: 30 of 49 blocks
+        (224, 32, 4, 0.6, (56, 56), 30),
+        ((192, 256), 32, 4, 0.6, (48, 64), 29),  # non-square: ceil(48 * 0.6) = 29 of 48
+        (192, 32, 4, 0.75, (48, 48), 27),
+        (96, 32, 8, 0.1, (12, 12), 1),
+    ])
+def test_shape_blocks_and_exact_count(input_size, mask_patch, model_patch, ratio, grid, masked):
     gen = SimMIMMaskGenerator(input_size, mask_patch, model_patch, ratio)
     np.random.seed(1)
     for _ in range(5):
@@ -30,8 +31,7 @@ def test_shape_blocks_and_exact_count(input_size, mask_patch, model_patch, ratio
         scale = mask_patch // model_patch
         blocks = mask[::scale, ::scale]
         # every block is constant: the mask is the block mask repeated `scale` times
-        np.testing.assert_array_equal(
-            mask, blocks.repeat(scale, axis=0).repeat(scale, axis=1))
+        np.testing.assert_array_equal(mask, blocks.repeat(scale, axis=0).repeat(scale, axis=1))
         assert blocks.sum() == masked == math.ceil(blocks.size * ratio)
 
 

@@ -3,12 +3,12 @@ a seed that depends on its place in the epoch only; SeededSampleDataset draws ea
 augmentation from that seed and leaves the caller's random streams as they were."""
 import random
 
+import mmengine.dataset.sampler as mmengine_sampler
 import numpy as np
 import pytest
 import torch
 from mmengine.dataset import DefaultSampler
 
-import mmengine.dataset.sampler as mmengine_sampler
 from simmim_mm.datasets.samplers import ResumableSampler, SeededSampleDataset
 from simmim_mm.datasets.samplers.resumable_sampler import sample_seed
 
@@ -32,8 +32,8 @@ def on_rank(monkeypatch, rank, world_size):
 def test_order_is_default_samplers(shuffle):
     dataset = RandomItems()
     for epoch in range(3):
-        ours, theirs = (cls(dataset, shuffle=shuffle, seed=5) for cls in
-                        (ResumableSampler, DefaultSampler))
+        ours, theirs = (
+            cls(dataset, shuffle=shuffle, seed=5) for cls in (ResumableSampler, DefaultSampler))
         ours.set_epoch(epoch)
         theirs.set_epoch(epoch)
         assert list(ours) == list(theirs)
@@ -97,4 +97,4 @@ def test_plain_index_and_attributes_pass_through():
     assert len(dataset) == 10
     assert dataset.metainfo is inner.metainfo
     with pytest.raises(AttributeError):
-        dataset.no_such_attribute
+        dataset.no_such_attribute  # noqa: B018  the lookup is what raises

@@ -12,19 +12,28 @@ import tarfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
-import pytest
 from torch.utils.data import DataLoader
+
+from simmim_mm.datasets.shards import (
+    ShardReadError,
+    WebDatasetShards,
+    expand_shards,
+    read_index,
+    read_shard,
+)
+from simmim_mm.datasets.shards.epoch_plan import (
+    batches_read_by_worker,
+    buffer_shuffle,
+    worker_batches,
+)
+from simmim_mm.datasets.shards.writer import list_images, write_shards
+from simmim_mm.registry import TRANSFORMS
 
 from conftest import REPO_ROOT, make_images
 from loopback_server import LoopbackServer
-from simmim_mm.datasets.shards import (ShardReadError, WebDatasetShards, expand_shards,
-                                       read_index, read_shard)
-from simmim_mm.datasets.shards.epoch_plan import (batches_read_by_worker, buffer_shuffle,
-                                                  worker_batches)
-from simmim_mm.datasets.shards.writer import list_images, write_shards
-from simmim_mm.registry import TRANSFORMS
 
 
 @TRANSFORMS.register_module(force=True)
@@ -35,9 +44,11 @@ class RecordSample:
     def __call__(self, results):
         if results['img_bytes'].startswith(b'BAD'):
             return None
-        return dict(digest=hashlib.sha256(results['img_bytes']).hexdigest(),
-                    name=results['img_path'], position=results['sample_idx'],
-                    draw=random.random())
+        return dict(
+            digest=hashlib.sha256(results['img_bytes']).hexdigest(),
+            name=results['img_path'],
+            position=results['sample_idx'],
+            draw=random.random())
 
 
 def convert(folder, out_dir, **kwargs):
@@ -57,15 +68,14 @@ def shards(tmp_path_factory):
 
 def dataset(pattern, **kwargs):
     kwargs.setdefault('batch_size', 2)
-    return WebDatasetShards(pattern, pipeline=[dict(type='RecordSample')],
-                            retry_delay=0, **kwargs)
+    return WebDatasetShards(pattern, pipeline=[dict(type='RecordSample')], retry_delay=0, **kwargs)
 
 
 def epoch_of(data, epoch, start_batch=0, num_workers=0):
     """What the rank's DataLoader gives out in ``epoch``, sample by sample, in order."""
     data.set_epoch(epoch, start_batch)
-    loader = DataLoader(data, batch_size=data.batch_size, num_workers=num_workers,
-                        collate_fn=lambda batch: batch)
+    loader = DataLoader(
+        data, batch_size=data.batch_size, num_workers=num_workers, collate_fn=lambda batch: batch)
     return [sample for batch in loader for sample in batch]
 
 
@@ -78,12 +88,14 @@ def test_shards_hold_the_files_bytes_and_names(shards):
     urls = expand_shards(pattern)
     assert [osp.basename(url) for url in urls] == [f'shards-{i:06d}.tar' for i in range(5)]
     assert read_index(osp.join(osp.dirname(urls[0]), 'index.json')) == {
-        osp.basename(url): count for url, count in zip(urls, [5, 5, 5, 5, 4])}
+        osp.basename(url): count
+        for url, count in zip(urls, [5, 5, 5, 5, 4])
+    }
     samples = [sample for url in urls for sample in read_shard(url)]
     assert len(samples) == len(files) == 24
     keys = [key for key, _ in samples]
     assert len(set(keys)) == 24
-    for (key, members), name in zip(samples, files):
+    for (_, members), name in zip(samples, files):
         assert set(members) == {'png', 'json'}
         assert json.loads(members['json']) == {'path': name}
         assert members['png'] == Path(osp.join(folder, name)).read_bytes()
@@ -116,8 +128,8 @@ def test_an_interrupted_conversion_continues_to_the_same_shards(tmp_path, shards
     with pytest.raises(KeyboardInterrupt):
         convert(folder, str(tmp_path / 'resumed'), samples_per_shard=5)
     # the first shard only, complete, and no half-written file under any name
-    assert sorted(os.listdir(tmp_path / 'resumed')) == ['.shards-progress.json',
-                                                         'shards-000000.tar']
+    assert sorted(os.listdir(tmp_path /
+                             'resumed')) == ['.shards-progress.json', 'shards-000000.tar']
     monkeypatch.setattr(writer, '_add', real_add)
     convert(folder, str(tmp_path / 'resumed'), samples_per_shard=5)
     for name in sorted(os.listdir(tmp_path / 'straight')):
@@ -131,8 +143,11 @@ def test_unreadable_images_are_skipped_and_listed(tmp_path):
     make_images(tmp_path / 'images', count=4, size=(96, 96))
     (tmp_path / 'images' / 'broken.jpg').write_bytes(b'not a jpeg')
     lines = []
-    write_shards(str(tmp_path / 'images'), list_images(str(tmp_path / 'images')),
-                 str(tmp_path / 'out'), log=lines.append)
+    write_shards(
+        str(tmp_path / 'images'),
+        list_images(str(tmp_path / 'images')),
+        str(tmp_path / 'out'),
+        log=lines.append)
     index = json.loads((tmp_path / 'out' / 'index.json').read_text())
     assert index['shards'] == {'shards-000000.tar': 4}
     assert index['skipped'] == ['broken.jpg']
@@ -142,10 +157,12 @@ def test_unreadable_images_are_skipped_and_listed(tmp_path):
 def test_the_conversion_tool_and_its_index_only_mode(tmp_path, shards):
     _, folder, files = shards
     tool = osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'images_to_shards.py')
-    run = dict(cwd=REPO_ROOT, capture_output=True, text=True,
-               env=dict(os.environ, PYTHONPATH=REPO_ROOT))
-    out = subprocess.run([sys.executable, tool, folder, str(tmp_path / 'out'),
-                          '--max-shard-size', '60KB', '--workers', '2'], **run)
+    run = dict(
+        cwd=REPO_ROOT, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=REPO_ROOT))
+    out = subprocess.run([
+        sys.executable, tool, folder,
+        str(tmp_path / 'out'), '--max-shard-size', '60KB', '--workers', '2'
+    ], **run)
     assert out.returncode == 0, out.stderr
     index = json.loads((tmp_path / 'out' / 'index.json').read_text())
     assert index['samples'] == 24 and len(index['shards']) > 1
@@ -153,12 +170,15 @@ def test_the_conversion_tool_and_its_index_only_mode(tmp_path, shards):
     assert f'{index["samples"]} images in {len(names)} shards' in out.stdout
 
     os.remove(tmp_path / 'out' / 'index.json')
-    out = subprocess.run([sys.executable, tool, '--index-only',
-                          *[str(tmp_path / 'out' / name) for name in names]], **run)
+    out = subprocess.run(
+        [sys.executable, tool, '--index-only', *[str(tmp_path / 'out' / name) for name in names]],
+        **run)
     assert out.returncode != 0  # argparse: the shards go after --index-only, source first
-    out = subprocess.run([sys.executable, tool, str(tmp_path / 'out' / names[0]),
-                          '--index-only', *[str(tmp_path / 'out' / n) for n in names[1:]]],
-                         **run)
+    out = subprocess.run([
+        sys.executable, tool,
+        str(tmp_path / 'out' / names[0]), '--index-only',
+        *[str(tmp_path / 'out' / n) for n in names[1:]]
+    ], **run)
     assert out.returncode == 0, out.stderr
     assert json.loads((tmp_path / 'out' / 'index.json').read_text())['shards'] == index['shards']
 
@@ -198,8 +218,12 @@ def test_an_epoch_is_split_disjointly_and_completely(shards, world_size, num_wor
     for epoch in (0, 1):
         seen = []
         for rank in range(world_size):
-            data = dataset(pattern, rank=rank, world_size=world_size, num_workers=num_workers,
-                           shuffle_buffer=4)
+            data = dataset(
+                pattern,
+                rank=rank,
+                world_size=world_size,
+                num_workers=num_workers,
+                shuffle_buffer=4)
             samples = epoch_of(data, epoch, num_workers=num_workers)
             assert len(samples) == len(data) == 24 // world_size  # whole batches of 2
             seen += samples
@@ -207,8 +231,8 @@ def test_an_epoch_is_split_disjointly_and_completely(shards, world_size, num_wor
         epochs.append([sample['digest'] for sample in seen])
     assert epochs[0] != epochs[1]  # a new shard order and shuffle each epoch
     # the same seed reads the same epoch; another seed another
-    again = dataset(pattern, rank=0, world_size=world_size, num_workers=num_workers,
-                    shuffle_buffer=4)
+    again = dataset(
+        pattern, rank=0, world_size=world_size, num_workers=num_workers, shuffle_buffer=4)
     assert [s['digest'] for s in epoch_of(again, 0, num_workers=num_workers)] == \
         epochs[0][:24 // world_size]
 
@@ -256,11 +280,14 @@ def test_http_and_pipe_shards_read_the_same_as_local_ones(shards):
         for name in os.listdir(folder):
             server.files[f'/data/{name}'] = Path(osp.join(folder, name)).read_bytes()
         server.cut_once.add('/data/shards-000002.tar')  # the first read stops halfway
-        remote = epoch_of(dataset(server.url + '/data/shards-{000000..000004}.tar',
-                                  shuffle_buffer=4), 0)
+        remote = epoch_of(
+            dataset(server.url + '/data/shards-{000000..000004}.tar', shuffle_buffer=4), 0)
         assert len([r for r in server.requests if 'shards-000002' in r[0]]) == 2  # retried
-    piped = epoch_of(dataset(f'pipe:cat {folder}/shards-{{000000..000004}}.tar',
-                             index=osp.join(folder, 'index.json'), shuffle_buffer=4), 0)
+    piped = epoch_of(
+        dataset(
+            f'pipe:cat {folder}/shards-{{000000..000004}}.tar',
+            index=osp.join(folder, 'index.json'),
+            shuffle_buffer=4), 0)
     strip = [{k: v for k, v in s.items() if k != 'name'} for s in local]
     for other in (remote, piped):
         assert [{k: v for k, v in s.items() if k != 'name'} for s in other] == strip
@@ -271,21 +298,27 @@ def test_bad_shards_and_indexes_are_named(tmp_path, shards):
     folder = osp.dirname(pattern)
     data = Path(osp.join(folder, 'shards-000001.tar')).read_bytes()
     (tmp_path / 'shards-000001.tar').write_bytes(data[:len(data) // 2])  # truncated
-    (tmp_path / 'index.json').write_text(json.dumps({'shards': {'shards-000001.tar': 5,
-                                                               'shards-000009.tar': 5}}))
+    (tmp_path / 'index.json').write_text(
+        json.dumps({'shards': {
+            'shards-000001.tar': 5,
+            'shards-000009.tar': 5
+        }}))
     with pytest.raises(ShardReadError, match=r'shards-000001\.tar'):
-        epoch_of(dataset(str(tmp_path / 'shards-000001.tar'), batch_size=1,
-                         shuffle_buffer=1), 0)
+        epoch_of(dataset(str(tmp_path / 'shards-000001.tar'), batch_size=1, shuffle_buffer=1), 0)
     with pytest.raises(ShardReadError, match=r'shards-000009\.tar.*tried 4 times'):
         epoch_of(dataset(str(tmp_path / 'shards-000009.tar'), batch_size=1), 0)
     with pytest.raises(ShardReadError, match='exited with status'):
-        epoch_of(dataset('pipe:false shards-000001.tar', batch_size=1,
-                         index=str(tmp_path / 'index.json'), retries=1), 0)
+        epoch_of(
+            dataset(
+                'pipe:false shards-000001.tar',
+                batch_size=1,
+                index=str(tmp_path / 'index.json'),
+                retries=1), 0)
     with pytest.raises(ValueError, match=r'not in the index .*shards-000002\.tar'):
         dataset(osp.join(str(tmp_path), 'shards-00000{1,2}.tar'))
     with pytest.raises(ValueError, match='shard_index'):
         dataset('pipe:cat shards-000001.tar')
-    (tmp_path / 'bad' ).mkdir()
+    (tmp_path / 'bad').mkdir()
     (tmp_path / 'bad' / 'index.json').write_text('{"shards": [1, 2]}')
     with pytest.raises(ValueError, match=r'bad/index\.json: not a shard index'):
         dataset(str(tmp_path / 'bad' / 'x.tar'))
@@ -293,10 +326,11 @@ def test_bad_shards_and_indexes_are_named(tmp_path, shards):
         list(dataset(pattern))
 
 
-@pytest.mark.parametrize('config,size', [
-    ('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', 192),
-    ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', 224),
-    ('distill/tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py', 224)])
+@pytest.mark.parametrize(
+    'config,size',
+    [('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', 192),
+     ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', 224),
+     ('distill/tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py', 224)])
 def test_the_recipes_read_shards_with_one_override(tmp_path, config, size):
     """`--cfg-options train_dataloader.dataset.shards=...` on a shipped recipe: the epoch
     loop's dataloader streams JPEG shards through the recipe's own pipeline."""
@@ -310,10 +344,14 @@ def test_the_recipes_read_shards_with_one_override(tmp_path, config, size):
         path.unlink()
     convert(str(tmp_path / 'images'), str(tmp_path / 'shards'), samples_per_shard=4)
     cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', config))
-    cfg.merge_from_dict({'train_dataloader.dataset.shards':
-                         str(tmp_path / 'shards' / 'shards-{000000..000001}.tar'),
-                         'train_dataloader.batch_size': 3,
-                         'train_dataloader.num_workers': 1})
+    cfg.merge_from_dict({
+        'train_dataloader.dataset.shards':
+        str(tmp_path / 'shards' / 'shards-{000000..000001}.tar'),
+        'train_dataloader.batch_size':
+        3,
+        'train_dataloader.num_workers':
+        1
+    })
     assert cfg.train_cfg.type == 'ResumableEpochBasedTrainLoop'
     loader = AtomicCheckpointRunner.build_dataloader(
         resumable_dataloader_cfg(cfg.train_dataloader, seed=0))
@@ -339,28 +377,36 @@ def test_a_corrupt_image_in_a_shard_is_reported_and_replaced(tmp_path):
         for k, name in enumerate(files):
             tar.add(tmp_path / 'images' / name, arcname=f'{k:03d}.png')
     (tmp_path / 'index.json').write_text(json.dumps({'shards': {'x.tar': 5}}))
-    data = WebDatasetShards(str(tmp_path / 'x.tar'), batch_size=5, shuffle_buffer=1,
-                            pipeline=[dict(type='LoadImageFromFileOrSkip'),
-                                      dict(type='PackInputs')])
+    data = WebDatasetShards(
+        str(tmp_path / 'x.tar'),
+        batch_size=5,
+        shuffle_buffer=1,
+        pipeline=[dict(type='LoadImageFromFileOrSkip'),
+                  dict(type='PackInputs')])
     bad = files.index('class0/img2.png')
     samples = epoch_of(data, 0)
     loader = data.pipeline.transforms[0]  # what it logged, once per file
     assert [path for path, _ in loader.bad] == [f'{tmp_path / "x.tar"}#{bad:03d}.png']
     decoded = [s['inputs'].numpy().transpose(1, 2, 0)[..., ::-1] for s in samples]  # BGR
     replacement = files[bad + 1 if bad + 1 < len(files) else bad - 1]
-    expected = [np.asarray(Image.open(tmp_path / 'images' / name).convert('RGB'))
-                for name in files[:bad] + [replacement] + files[bad + 1:]]
+    expected = [
+        np.asarray(Image.open(tmp_path / 'images' / name).convert('RGB'))
+        for name in files[:bad] + [replacement] + files[bad + 1:]
+    ]
     for got, want in zip(decoded, expected):
         np.testing.assert_array_equal(got, want)
 
 
 def test_shards_under_an_iteration_loop_are_a_clear_error(shards):
     from simmim_mm.engine.runner import AtomicCheckpointRunner
-    with pytest.raises(ValueError, match="train_dataloader.dataset.shards: .*"
-                                         "ResumableEpochBasedTrainLoop"):
-        AtomicCheckpointRunner.build_dataloader(dict(
-            batch_size=2, sampler=dict(type='DefaultSampler'),
-            dataset=dict(type='CustomDataset', shards=shards[0], pipeline=[])))
+    with pytest.raises(
+            ValueError, match="train_dataloader.dataset.shards: .*"
+            "ResumableEpochBasedTrainLoop"):
+        AtomicCheckpointRunner.build_dataloader(
+            dict(
+                batch_size=2,
+                sampler=dict(type='DefaultSampler'),
+                dataset=dict(type='CustomDataset', shards=shards[0], pipeline=[])))
 
 
 def test_the_readmes_s3_config_streams_through_its_pipe_command(tmp_path, shards):
@@ -374,8 +420,10 @@ def test_the_readmes_s3_config_streams_through_its_pipe_command(tmp_path, shards
     readme = Path(REPO_ROOT, 'docs', 'en', 'user_guides', 'data_preparation.md').read_text()
     block = readme.split('# my_shards_s3.py\n', 1)[1].split('```', 1)[0]
     folder = osp.dirname(shards[0])
-    local = block.replace('aws s3 cp s3://my-bucket/in1k/', f'cat {folder}/').replace(
-        ' -\'', '\'').replace('{000000..000139}', '{000000..000004}')
+    local = block.replace('aws s3 cp s3://my-bucket/in1k/',
+                          f'cat {folder}/').replace(' -\'',
+                                                    '\'').replace('{000000..000139}',
+                                                                  '{000000..000004}')
     assert local.count(f'pipe:cat {folder}/') == 2, block
     (tmp_path / 'my_shards_s3.py').write_text(local)
     cfg = Config.fromfile(str(tmp_path / 'my_shards_s3.py'))
@@ -389,7 +437,10 @@ def test_the_readmes_s3_config_streams_through_its_pipe_command(tmp_path, shards
 def test_a_pipe_command_that_lost_its_spaces_says_why(tmp_path, shards):
     # what `--cfg-options train_dataloader.dataset.shards='pipe:cat /x/s.tar'` gives
     index = osp.join(osp.dirname(shards[0]), 'index.json')
-    data = dataset('pipe:cat' + osp.dirname(shards[0]) + '/shards-000000.tar', index=index,
-                   batch_size=1, retries=0)
+    data = dataset(
+        'pipe:cat' + osp.dirname(shards[0]) + '/shards-000000.tar',
+        index=index,
+        batch_size=1,
+        retries=0)
     with pytest.raises(ShardReadError, match='MMEngine removes the spaces'):
         epoch_of(data, 0)

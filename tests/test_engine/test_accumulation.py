@@ -11,9 +11,10 @@ from mmengine.config import Config
 from mmengine.optim import OptimWrapper
 from torch import nn
 
-from conftest import REPO_ROOT
 from simmim_mm.engine.lr_scaling import scale_lr
 from simmim_mm.engine.optimizers import AnyDeviceAmpOptimWrapper
+
+from conftest import REPO_ROOT
 
 PRETRAIN = osp.join(REPO_ROOT, 'configs', 'pretrain')
 COSINE = osp.join(PRETRAIN, 'simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py')
@@ -21,9 +22,11 @@ STEP = osp.join(PRETRAIN, 'simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.
 
 
 def fake_runner(cfg, batch_size, world_size=1):
-    return SimpleNamespace(_train_dataloader=dict(batch_size=batch_size), world_size=world_size,
-                           param_schedulers=cfg.param_scheduler,
-                           logger=logging.getLogger('test_accumulation'))
+    return SimpleNamespace(
+        _train_dataloader=dict(batch_size=batch_size),
+        world_size=world_size,
+        param_schedulers=cfg.param_scheduler,
+        logger=logging.getLogger('test_accumulation'))
 
 
 def scaled(cfg, batch_size, steps, world_size=1):
@@ -67,8 +70,9 @@ def test_multistep_and_processes():
 
 def test_without_accumulation_matches_mmengine():
     cfg = Config.fromfile(COSINE)
-    assert scaled(cfg, batch_size=128, steps=1, world_size=16)['lr'] == pytest.approx(
-        cfg.optim_wrapper.optimizer.lr)
+    assert scaled(
+        cfg, batch_size=128, steps=1,
+        world_size=16)['lr'] == pytest.approx(cfg.optim_wrapper.optimizer.lr)
 
 
 def test_auto_scale_off_keeps_lr():
@@ -94,8 +98,11 @@ def official_loop(model, batches, steps, max_norm, lr):
 
 def wrapper_loop(model, batches, steps, max_norm, lr):
     optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9)
-    wrapper = AnyDeviceAmpOptimWrapper(optimizer=optimizer, accumulative_counts=steps,
-                                       clip_grad=dict(max_norm=max_norm), dtype='float32')
+    wrapper = AnyDeviceAmpOptimWrapper(
+        optimizer=optimizer,
+        accumulative_counts=steps,
+        clip_grad=dict(max_norm=max_norm),
+        dtype='float32')
     wrapper.initialize_count_status(model, 0, len(batches))
     for x, y in batches:
         with wrapper.optim_context(model):
@@ -153,8 +160,11 @@ def test_clips_every_micro_batch_with_a_loss_scaler():
     ours, _ = make_problem()
     official_loop(reference, batches, steps, max_norm, lr)
     optimizer = torch.optim.SGD(ours.parameters(), lr=lr, momentum=0.9)
-    wrapper = AnyDeviceAmpOptimWrapper(optimizer=optimizer, accumulative_counts=steps,
-                                       clip_grad=dict(max_norm=max_norm), dtype='float32')
+    wrapper = AnyDeviceAmpOptimWrapper(
+        optimizer=optimizer,
+        accumulative_counts=steps,
+        clip_grad=dict(max_norm=max_norm),
+        dtype='float32')
     wrapper.loss_scaler = torch.amp.GradScaler('cpu', init_scale=2.0**12, growth_interval=2)
     wrapper.initialize_count_status(ours, 0, len(batches))
     for x, y in batches:

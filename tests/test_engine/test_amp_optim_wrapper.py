@@ -7,9 +7,11 @@ from simmim_mm.registry import OPTIM_WRAPPERS
 
 
 def build(model, **kwargs):
-    return OPTIM_WRAPPERS.build(dict(
-        type='AnyDeviceAmpOptimWrapper', optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
-        **kwargs))
+    return OPTIM_WRAPPERS.build(
+        dict(
+            type='AnyDeviceAmpOptimWrapper',
+            optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+            **kwargs))
 
 
 def train_step(wrapper, model):
@@ -23,8 +25,7 @@ def train_step(wrapper, model):
     return out.dtype
 
 
-@pytest.mark.parametrize('native_bf16,expected', [(True, torch.bfloat16),
-                                                  (False, torch.float32)])
+@pytest.mark.parametrize('native_bf16,expected', [(True, torch.bfloat16), (False, torch.float32)])
 def test_builds_and_trains_on_cpu(monkeypatch, native_bf16, expected):
     """bf16 autocast where the CPU has native bf16, fp32 where it would be emulated."""
     monkeypatch.setattr(amp_optim_wrapper, 'cpu_has_fast_bfloat16', lambda: native_bf16)
@@ -63,8 +64,7 @@ def test_non_finite_loss_skips_the_update_and_is_counted():
                                             ('bfloat16', torch.bfloat16)])
 def test_explicit_dtype_overrides_the_cpu_check(monkeypatch, dtype, expected):
     """float32 turns autocast off even with native bf16; bfloat16 is honoured even without."""
-    monkeypatch.setattr(amp_optim_wrapper, 'cpu_has_fast_bfloat16',
-                        lambda: dtype == 'float32')
+    monkeypatch.setattr(amp_optim_wrapper, 'cpu_has_fast_bfloat16', lambda: dtype == 'float32')
     model = nn.Linear(8, 4)
     wrapper = build(model, dtype=dtype)
     assert train_step(wrapper, model) == expected

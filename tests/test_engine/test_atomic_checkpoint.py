@@ -29,26 +29,36 @@ class ToyModel(BaseModel):
 
 def make_runner(work_dir, max_keep_ckpts=1, **checkpoint):
     return AtomicCheckpointRunner(
-        model=ToyModel(), work_dir=str(work_dir),
-        train_dataloader=dict(dataset=[dict(inputs=torch.ones(2))] * 4, batch_size=2,
-                              sampler=dict(type='DefaultSampler', shuffle=False),
-                              collate_fn=dict(type='default_collate')),
+        model=ToyModel(),
+        work_dir=str(work_dir),
+        train_dataloader=dict(
+            dataset=[dict(inputs=torch.ones(2))] * 4,
+            batch_size=2,
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            collate_fn=dict(type='default_collate')),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=False, max_iters=2),
-        default_hooks=dict(checkpoint=dict(type='AtomicCheckpointHook', by_epoch=False,
-                                           interval=1, max_keep_ckpts=max_keep_ckpts,
-                                           **checkpoint),
-                           rng_state=dict(type='RngStateHook')),
-        default_scope='simmim_mm', log_level='WARNING')
+        default_hooks=dict(
+            checkpoint=dict(
+                type='AtomicCheckpointHook',
+                by_epoch=False,
+                interval=1,
+                max_keep_ckpts=max_keep_ckpts,
+                **checkpoint),
+            rng_state=dict(type='RngStateHook')),
+        default_scope='simmim_mm',
+        log_level='WARNING')
 
 
 @pytest.fixture
 def failing_put(monkeypatch):
     """Checkpoint writes write half of their bytes, then fail (a disk full, a kill)."""
+
     def put(self, obj, filepath):
         with open(filepath, 'wb') as f:
             f.write(obj[:len(obj) // 2])
         raise OSError('disk full')
+
     return lambda: monkeypatch.setattr(LocalBackend, 'put', put)
 
 
@@ -73,8 +83,7 @@ def test_failed_write_leaves_no_file_and_keeps_the_previous_one(tmp_path, failin
     assert hidden_files(tmp_path) == []
 
 
-def test_outdated_checkpoint_is_deleted_only_after_the_new_one_is_written(tmp_path,
-                                                                          failing_put):
+def test_outdated_checkpoint_is_deleted_only_after_the_new_one_is_written(tmp_path, failing_put):
     runner = make_runner(tmp_path, max_keep_ckpts=1)
     runner.train()
     assert sorted(n for n in os.listdir(tmp_path) if n.endswith('.pth')) == ['iter_2.pth']

@@ -20,8 +20,9 @@ def run_schedule(base, total, warmup, steps, resume_from=None):
     optimizer = torch.optim.SGD([param], lr=base)
     schedulers = [
         LinearLR(optimizer, start_factor=0.005, by_epoch=False, begin=0, end=warmup),
-        FullPhaseCosineAnnealingLR(optimizer, T_max=total, eta_min_ratio=0.05,
-                                   by_epoch=False, begin=warmup, end=total)]
+        FullPhaseCosineAnnealingLR(
+            optimizer, T_max=total, eta_min_ratio=0.05, by_epoch=False, begin=warmup, end=total)
+    ]
     if resume_from is not None:  # in the Runner's order: optimizer, then schedulers
         optimizer.load_state_dict(resume_from[0])
         for scheduler, state in zip(schedulers, resume_from[1]):

@@ -10,16 +10,21 @@ from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.runner import Runner
 
-from conftest import FP32, TINY_TRAIN_PIPELINE, demo_config, make_images
 from simmim_mm.engine.hooks import InpaintingBaselineHook
+
+from conftest import FP32, TINY_TRAIN_PIPELINE, demo_config, make_images
 
 
 def tiny_run(tmp_path, hook: dict) -> Runner:
     make_images(tmp_path / 'images', count=4)
     config = tmp_path / 'baseline_tiny.py'
-    config.write_text(demo_config(
-        str(tmp_path / 'images'), 2, before=f'{FP32}\ntrain_pipeline = {TINY_TRAIN_PIPELINE}',
-        pipeline='train_pipeline', custom_hooks=f'[{hook!r}]'))
+    config.write_text(
+        demo_config(
+            str(tmp_path / 'images'),
+            2,
+            before=f'{FP32}\ntrain_pipeline = {TINY_TRAIN_PIPELINE}',
+            pipeline='train_pipeline',
+            custom_hooks=f'[{hook!r}]'))
     cfg = Config.fromfile(str(config))
     cfg.work_dir, cfg.experiment_name = str(tmp_path / 'work'), 'inpainting_baseline'
     runner = Runner.from_cfg(cfg)
@@ -28,8 +33,9 @@ def tiny_run(tmp_path, hook: dict) -> Runner:
 
 
 def test_table_and_json_score_the_same_masks(tmp_path, capsys):
-    runner = tiny_run(tmp_path, dict(type='InpaintingBaselineHook', num_images=3, draws=2,
-                                     seed=5, radius=3, batch_size=4))
+    runner = tiny_run(
+        tmp_path,
+        dict(type='InpaintingBaselineHook', num_images=3, draws=2, seed=5, radius=3, batch_size=4))
     hook = next(h for h in runner.hooks if isinstance(h, InpaintingBaselineHook))
 
     with open(osp.join(runner.work_dir, 'inpainting_baseline.json')) as f:
@@ -58,8 +64,10 @@ def test_table_and_json_score_the_same_masks(tmp_path, capsys):
     model.eval()
     with torch.no_grad():
         data = model.data_preprocessor(batch, training=False)
-        losses = [float(s.reconstruction_loss)
-                  for s in model(data['inputs'], data['data_samples'], mode='predict')]
+        losses = [
+            float(s.reconstruction_loss)
+            for s in model(data['inputs'], data['data_samples'], mode='predict')
+        ]
     model.train()
     inputs = data['inputs'].numpy()
     errors = []
@@ -78,12 +86,19 @@ def test_a_dataset_config_fixes_images_and_masks(tmp_path):
         dict(type='LoadImageFromFile'),
         dict(type='ResizeEdge', scale=64, edge='short'),
         dict(type='CenterCrop', crop_size=64),
-        dict(type='SeededSimMIMMaskGenerator', seed=0, input_size=64, mask_patch_size=16,
-             model_patch_size=4),
+        dict(
+            type='SeededSimMIMMaskGenerator',
+            seed=0,
+            input_size=64,
+            mask_patch_size=16,
+            model_patch_size=4),
         dict(type='PackInputs'),
     ]
-    dataset = dict(type='CustomDataset', data_root=str(tmp_path / 'images'), with_label=False,
-                   pipeline=pipeline)
+    dataset = dict(
+        type='CustomDataset',
+        data_root=str(tmp_path / 'images'),
+        with_label=False,
+        pipeline=pipeline)
     runner = tiny_run(tmp_path, dict(type='InpaintingBaselineHook', dataset=dataset, seed=1))
     hook = next(h for h in runner.hooks if isinstance(h, InpaintingBaselineHook))
     first = hook.results

@@ -22,17 +22,20 @@ def make_labeled(folder, per_class, seed):
         os.makedirs(sub, exist_ok=True)
         for i in range(per_class):
             img = np.asarray(colour, np.float32) + rng.normal(0, 25, (80, 80, 3))
-            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(
-                osp.join(sub, f'{i}.png'))
+            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(osp.join(sub, f'{i}.png'))
     return str(folder)
 
 
 def write_config(tmp_path, train_folder, bank, queries, by_epoch):
-    loop = ("dict(_delete_=True, type='EpochBasedTrainLoop', max_epochs=2)" if by_epoch
-            else "dict(max_iters=4)")
+    loop = ("dict(_delete_=True, type='EpochBasedTrainLoop', max_epochs=2)"
+            if by_epoch else "dict(max_iters=4)")
     sampler = "dict(type='DefaultSampler', shuffle=True)" if by_epoch else 'None'
     path = tmp_path / 'knn_tiny.py'
-    path.write_text(demo_config(train_folder, train_cfg=loop, before="""\
+    path.write_text(
+        demo_config(
+            train_folder,
+            train_cfg=loop,
+            before="""\
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='RandomResizedCrop', scale=64, crop_ratio_range=(0.67, 1.0)),
@@ -44,13 +47,16 @@ knn_pipeline = [
     dict(type='ResizeEdge', scale=64, edge='short'),
     dict(type='CenterCrop', crop_size=64),
     dict(type='PackInputs'),
-]""", pipeline='train_pipeline', custom_hooks=f"""[
+]""",
+            pipeline='train_pipeline',
+            custom_hooks=f"""[
     dict(type='KNNMonitorHook', by_epoch={by_epoch}, interval={1 if by_epoch else 2},
          k=5, batch_size=4,
          train_dataset=dict(type='CustomDataset', data_root={bank!r},
                             pipeline=knn_pipeline),
          val_dataset=dict(type='CustomDataset', data_root={queries!r},
-                          pipeline=knn_pipeline))]""", after=f"""\
+                          pipeline=knn_pipeline))]""",
+            after=f"""\
 if {by_epoch}:
     train_dataloader['sampler'] = {sampler}"""))
     return str(path)
@@ -68,11 +74,13 @@ def test_knn_top1_is_logged_and_high_on_a_separable_set(tmp_path, by_epoch):
     runner = Runner.from_cfg(cfg)
     runner.train()
 
-    records = [json.loads(line) for path in
-               glob.glob(osp.join(cfg.work_dir, '*', 'vis_data', 'scalars.json'))
-               for line in open(path)]
+    records = [
+        json.loads(line)
+        for path in glob.glob(osp.join(cfg.work_dir, '*', 'vis_data', 'scalars.json'))
+        for line in open(path)
+    ]
     top1 = {r['step']: r['knn/top1'] for r in records if 'knn/top1' in r}
-    assert sorted(top1) == [2, 4]          # every 2 iterations / each epoch of 2, once at 4
+    assert sorted(top1) == [2, 4]  # every 2 iterations / each epoch of 2, once at 4
     assert all(value >= 90.0 for value in top1.values()), top1
     hook = next(h for h in runner.hooks if type(h).__name__ == 'KNNMonitorHook')
     assert hook.last_top1 == top1[4]
@@ -83,8 +91,12 @@ def test_unlabeled_sets_and_bad_intervals_are_refused(tmp_path):
     with pytest.raises(ValueError, match='interval must be >= 1'):
         KNNMonitorHook(train_dataset={}, val_dataset={}, interval=0)
     folder = make_labeled(tmp_path / 'set', per_class=1, seed=0)
-    unlabeled = dict(type='CustomDataset', data_root=folder, with_label=False,
-                     pipeline=[dict(type='LoadImageFromFile'), dict(type='PackInputs')])
+    unlabeled = dict(
+        type='CustomDataset',
+        data_root=folder,
+        with_label=False,
+        pipeline=[dict(type='LoadImageFromFile'),
+                  dict(type='PackInputs')])
     hook = KNNMonitorHook(train_dataset=unlabeled, val_dataset=unlabeled)
     with pytest.raises(ValueError, match='train_dataset has no labels'):
         hook._loader('train_dataset', unlabeled)
@@ -99,8 +111,7 @@ def test_per_class_draws_a_seeded_subset_balanced_over_classes(tmp_path):
         sub.mkdir()
         for i in range(count):
             Image.new('RGB', (8, 8)).save(sub / f'{i}.png')
-    dataset = DATASETS.build(dict(type='CustomDataset', data_root=str(tmp_path),
-                                  pipeline=[]))
+    dataset = DATASETS.build(dict(type='CustomDataset', data_root=str(tmp_path), pipeline=[]))
     labels = [int(dataset.get_data_info(i)['gt_label']) for i in range(len(dataset))]
     subset = balanced_subset(dataset, per_class=3, seed=0)
     chosen = [labels[i] for i in subset.indices]

@@ -9,20 +9,24 @@ class Detector(nn.Module):
 
     def __init__(self):
         super().__init__()
-        self.backbone = MODELS.build(dict(
-            type='SwinTransformer', img_size=64, out_indices=(0, 1, 2, 3),
-            arch=dict(embed_dims=16, depths=[1, 2, 1, 1], num_heads=[1, 1, 2, 2]),
-            stage_cfgs=dict(block_cfgs=dict(window_size=2))))
+        self.backbone = MODELS.build(
+            dict(
+                type='SwinTransformer',
+                img_size=64,
+                out_indices=(0, 1, 2, 3),
+                arch=dict(embed_dims=16, depths=[1, 2, 1, 1], num_heads=[1, 1, 2, 2]),
+                stage_cfgs=dict(block_cfgs=dict(window_size=2))))
         self.neck = nn.Linear(4, 4)
 
 
 def test_official_layer_ids_on_a_detector():
     model = Detector()
-    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(dict(
-        type='BackboneLayerDecayOptimWrapperConstructor',
-        optim_wrapper_cfg=dict(type='OptimWrapper', optimizer=dict(type='AdamW', lr=1.0,
-                                                                   weight_decay=0.05)),
-        paramwise_cfg=dict(layer_decay_rate=0.5, flat_decay_mult=0.0)))
+    constructor = OPTIM_WRAPPER_CONSTRUCTORS.build(
+        dict(
+            type='BackboneLayerDecayOptimWrapperConstructor',
+            optim_wrapper_cfg=dict(
+                type='OptimWrapper', optimizer=dict(type='AdamW', lr=1.0, weight_decay=0.05)),
+            paramwise_cfg=dict(layer_decay_rate=0.5, flat_decay_mult=0.0)))
     wrapper = constructor(model)
     scale = {}
     for group in wrapper.optimizer.param_groups:

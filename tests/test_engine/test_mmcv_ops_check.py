@@ -47,8 +47,7 @@ def test_ops_with_cuda_kernels_pass(monkeypatch):
     ('not available', "mmcv's ops were compiled without CUDA"),
     (None, 'mmcv has no compiled ops'),
 ])
-def test_mask_rcnn_on_a_gpu_without_cuda_ops_stops_at_start(monkeypatch, compiled_with,
-                                                            problem):
+def test_mask_rcnn_on_a_gpu_without_cuda_ops_stops_at_start(monkeypatch, compiled_with, problem):
     fake_mmcv_ops(monkeypatch, compiled_with)
     on_a_gpu(monkeypatch)
     with pytest.raises(RuntimeError) as error:
@@ -75,8 +74,8 @@ def test_cpu_runs_are_not_stopped(monkeypatch):
 def test_train_tool_checks_before_building_the_runner(monkeypatch, tmp_path):
     """tools/train.py on the Mask R-CNN config, as on a GPU node with a CPU-only mmcv."""
     import importlib.util
-    spec = importlib.util.spec_from_file_location(
-        'train_tool', osp.join(REPO_ROOT, 'tools', 'train.py'))
+    spec = importlib.util.spec_from_file_location('train_tool',
+                                                  osp.join(REPO_ROOT, 'tools', 'train.py'))
     train = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(train)
     fake_mmcv_ops(monkeypatch, 'not available')

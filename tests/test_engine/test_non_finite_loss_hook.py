@@ -26,11 +26,12 @@ def test_run_stops_after_consecutive_nan_with_a_finite_checkpoint(tmp_path):
     runner = Runner(
         model=GoesNaN(good=3),
         work_dir=str(tmp_path),
-        train_dataloader=dict(dataset=[dict(inputs=torch.randn(2)) for _ in range(8)],
-                              sampler=dict(type='InfiniteSampler'), batch_size=2,
-                              collate_fn=dict(type='default_collate')),
-        optim_wrapper=dict(type='AnyDeviceAmpOptimWrapper',
-                           optimizer=dict(type='SGD', lr=0.1)),
+        train_dataloader=dict(
+            dataset=[dict(inputs=torch.randn(2)) for _ in range(8)],
+            sampler=dict(type='InfiniteSampler'),
+            batch_size=2,
+            collate_fn=dict(type='default_collate')),
+        optim_wrapper=dict(type='AnyDeviceAmpOptimWrapper', optimizer=dict(type='SGD', lr=0.1)),
         train_cfg=dict(by_epoch=False, max_iters=20),
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1)),
         custom_hooks=[dict(type='NonFiniteLossHook', max_consecutive=3)],

@@ -21,9 +21,10 @@ import torch
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-from conftest import REPO_ROOT
 from simmim_mm.checkpoint.conversion.official import convert_official_pretrained
 from simmim_mm.registry import MODELS
+
+from conftest import REPO_ROOT
 
 PRETRAIN = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'pretrain', '*.py')))
 
@@ -60,11 +61,13 @@ def official_swin(arch, img_size, window, v2=False):
     """Parameter names and shapes of the official SimMIM Swin (v2: SwinV2) at ``img_size``;
     each stage's window shrinks to its map when the map is not larger (official rule)."""
     dims, depths, heads = SWIN_ARCHS[arch]
-    p = {'encoder.mask_token': (1, 1, dims),
-         'encoder.patch_embed.proj.weight': (dims, 3, 4, 4),
-         'encoder.patch_embed.proj.bias': (dims, ),
-         'encoder.patch_embed.norm.weight': (dims, ),
-         'encoder.patch_embed.norm.bias': (dims, )}
+    p = {
+        'encoder.mask_token': (1, 1, dims),
+        'encoder.patch_embed.proj.weight': (dims, 3, 4, 4),
+        'encoder.patch_embed.proj.bias': (dims, ),
+        'encoder.patch_embed.norm.weight': (dims, ),
+        'encoder.patch_embed.norm.bias': (dims, )
+    }
     for i, (depth, head) in enumerate(zip(depths, heads)):
         c, res = dims * 2**i, img_size // 4 // 2**i
         w = min(window, res)
@@ -72,27 +75,46 @@ def official_swin(arch, img_size, window, v2=False):
             b = f'encoder.layers.{i}.blocks.{j}.'
             p.update({b + 'norm1.weight': (c, ), b + 'norm1.bias': (c, )})
             if v2:
-                p.update({b + 'attn.logit_scale': (head, 1, 1),
-                          b + 'attn.cpb_mlp.0.weight': (512, 2),
-                          b + 'attn.cpb_mlp.0.bias': (512, ),
-                          b + 'attn.cpb_mlp.2.weight': (head, 512),  # bias=False
-                          b + 'attn.qkv.weight': (3 * c, c),  # bias=False
-                          b + 'attn.q_bias': (c, ), b + 'attn.v_bias': (c, )})
+                p.update({
+                    b + 'attn.logit_scale': (head, 1, 1),
+                    b + 'attn.cpb_mlp.0.weight': (512, 2),
+                    b + 'attn.cpb_mlp.0.bias': (512, ),
+                    b + 'attn.cpb_mlp.2.weight': (head, 512),  # bias=False
+                    b + 'attn.qkv.weight': (3 * c, c),  # bias=False
+                    b + 'attn.q_bias': (c, ),
+                    b + 'attn.v_bias': (c, )
+                })
             else:
-                p.update({b + 'attn.relative_position_bias_table': ((2 * w - 1)**2, head),
-                          b + 'attn.qkv.weight': (3 * c, c), b + 'attn.qkv.bias': (3 * c, )})
-            p.update({b + 'attn.proj.weight': (c, c), b + 'attn.proj.bias': (c, ),
-                      b + 'norm2.weight': (c, ), b + 'norm2.bias': (c, ),
-                      b + 'mlp.fc1.weight': (4 * c, c), b + 'mlp.fc1.bias': (4 * c, ),
-                      b + 'mlp.fc2.weight': (c, 4 * c), b + 'mlp.fc2.bias': (c, )})
+                p.update({
+                    b + 'attn.relative_position_bias_table': ((2 * w - 1)**2, head),
+                    b + 'attn.qkv.weight': (3 * c, c),
+                    b + 'attn.qkv.bias': (3 * c, )
+                })
+            p.update({
+                b + 'attn.proj.weight': (c, c),
+                b + 'attn.proj.bias': (c, ),
+                b + 'norm2.weight': (c, ),
+                b + 'norm2.bias': (c, ),
+                b + 'mlp.fc1.weight': (4 * c, c),
+                b + 'mlp.fc1.bias': (4 * c, ),
+                b + 'mlp.fc2.weight': (c, 4 * c),
+                b + 'mlp.fc2.bias': (c, )
+            })
         if i < 3:  # PatchMerging: v1 norms the 4C input, v2 the 2C output
             d = f'encoder.layers.{i}.downsample.'
             norm = 2 * c if v2 else 4 * c
-            p.update({d + 'reduction.weight': (2 * c, 4 * c), d + 'norm.weight': (norm, ),
-                      d + 'norm.bias': (norm, )})
+            p.update({
+                d + 'reduction.weight': (2 * c, 4 * c),
+                d + 'norm.weight': (norm, ),
+                d + 'norm.bias': (norm, )
+            })
     last = dims * 8
-    p.update({'encoder.norm.weight': (last, ), 'encoder.norm.bias': (last, ),
-              'decoder.0.weight': (32 * 32 * 3, last, 1, 1), 'decoder.0.bias': (32 * 32 * 3, )})
+    p.update({
+        'encoder.norm.weight': (last, ),
+        'encoder.norm.bias': (last, ),
+        'decoder.0.weight': (32 * 32 * 3, last, 1, 1),
+        'decoder.0.bias': (32 * 32 * 3, )
+    })
     return p
 
 
@@ -100,23 +122,38 @@ def official_vit(arch, img_size=224, patch=16):
     """The official SimMIM ViT (BEiT style): shared relative position bias, no abs pos embed."""
     dims, layers, heads = VIT_ARCHS[arch]
     grid = img_size // patch
-    p = {'encoder.cls_token': (1, 1, dims), 'encoder.mask_token': (1, 1, dims),
-         'encoder.patch_embed.proj.weight': (dims, 3, patch, patch),
-         'encoder.patch_embed.proj.bias': (dims, ),
-         'encoder.rel_pos_bias.relative_position_bias_table': ((2 * grid - 1)**2 + 3, heads)}
+    p = {
+        'encoder.cls_token': (1, 1, dims),
+        'encoder.mask_token': (1, 1, dims),
+        'encoder.patch_embed.proj.weight': (dims, 3, patch, patch),
+        'encoder.patch_embed.proj.bias': (dims, ),
+        'encoder.rel_pos_bias.relative_position_bias_table': ((2 * grid - 1)**2 + 3, heads)
+    }
     for i in range(layers):
         b = f'encoder.blocks.{i}.'
-        p.update({b + 'gamma_1': (dims, ), b + 'gamma_2': (dims, ),
-                  b + 'norm1.weight': (dims, ), b + 'norm1.bias': (dims, ),
-                  b + 'attn.q_bias': (dims, ), b + 'attn.v_bias': (dims, ),
-                  b + 'attn.qkv.weight': (3 * dims, dims),
-                  b + 'attn.proj.weight': (dims, dims), b + 'attn.proj.bias': (dims, ),
-                  b + 'norm2.weight': (dims, ), b + 'norm2.bias': (dims, ),
-                  b + 'mlp.fc1.weight': (4 * dims, dims), b + 'mlp.fc1.bias': (4 * dims, ),
-                  b + 'mlp.fc2.weight': (dims, 4 * dims), b + 'mlp.fc2.bias': (dims, )})
-    p.update({'encoder.norm.weight': (dims, ), 'encoder.norm.bias': (dims, ),
-              'decoder.0.weight': (patch * patch * 3, dims, 1, 1),
-              'decoder.0.bias': (patch * patch * 3, )})
+        p.update({
+            b + 'gamma_1': (dims, ),
+            b + 'gamma_2': (dims, ),
+            b + 'norm1.weight': (dims, ),
+            b + 'norm1.bias': (dims, ),
+            b + 'attn.q_bias': (dims, ),
+            b + 'attn.v_bias': (dims, ),
+            b + 'attn.qkv.weight': (3 * dims, dims),
+            b + 'attn.proj.weight': (dims, dims),
+            b + 'attn.proj.bias': (dims, ),
+            b + 'norm2.weight': (dims, ),
+            b + 'norm2.bias': (dims, ),
+            b + 'mlp.fc1.weight': (4 * dims, dims),
+            b + 'mlp.fc1.bias': (4 * dims, ),
+            b + 'mlp.fc2.weight': (dims, 4 * dims),
+            b + 'mlp.fc2.bias': (dims, )
+        })
+    p.update({
+        'encoder.norm.weight': (dims, ),
+        'encoder.norm.bias': (dims, ),
+        'decoder.0.weight': (patch * patch * 3, dims, 1, 1),
+        'decoder.0.bias': (patch * patch * 3, )
+    })
     return p
 
 
@@ -178,12 +215,18 @@ def official_groups(cfg):
         skip, keywords, mapping = SWIN_SKIP, SWINV2_KEYWORDS, swinv2_mapping(official)
     else:
         stages = backbone.stage_cfgs
-        window = (stages.block_cfgs.window_size if isinstance(stages, dict)
-                  else max(s.block_cfgs.window_size for s in stages))
+        window = (
+            stages.block_cfgs.window_size if isinstance(stages, dict) else max(
+                s.block_cfgs.window_size for s in stages))
         official = official_swin(backbone.arch, backbone.img_size, window)
         skip, keywords, mapping = SWIN_SKIP, SWIN_KEYWORDS, through_converter(official)
-    return {mapping[n]: not official_no_decay(n, s, skip, keywords)
-            for n, s in official.items()}, {mapping[n]: s for n, s in official.items()}
+    return {
+        mapping[n]: not official_no_decay(n, s, skip, keywords)
+        for n, s in official.items()
+    }, {
+        mapping[n]: s
+        for n, s in official.items()
+    }
 
 
 @pytest.mark.parametrize('path', PRETRAIN, ids=osp.basename)
@@ -199,8 +242,11 @@ def test_pretraining_config_decays_what_the_official_code_decays(path):
     cfg.optim_wrapper.dtype = 'float32'
     wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
     base_wd = cfg.optim_wrapper.optimizer.weight_decay
-    decay_of = {id(p): g['weight_decay'] for g in wrapper.optimizer.param_groups
-                for p in g['params']}
+    decay_of = {
+        id(p): g['weight_decay']
+        for g in wrapper.optimizer.param_groups
+        for p in g['params']
+    }
     assert len(decay_of) == len(ours)
     wrong = [(n, decay_of[id(p)]) for n, p in ours.items()
              if decay_of[id(p)] != (base_wd if expected[n] else 0.0)]
@@ -231,11 +277,11 @@ def test_official_rule_and_layout_on_known_names():
                                  (121, 4), SWIN_SKIP, SWIN_KEYWORDS)
     assert official_no_decay('encoder.mask_token', (1, 1, 128), SWIN_SKIP, SWIN_KEYWORDS)
     # without the prefix (fine-tuning builds its groups on the bare encoder) the keyword works
-    assert any(k in 'layers.0.blocks.0.attn.relative_position_bias_table'
-               for k in SWIN_KEYWORDS)
+    assert any(k in 'layers.0.blocks.0.attn.relative_position_bias_table' for k in SWIN_KEYWORDS)
     assert not official_no_decay('encoder.mask_token', (1, 1, 768), VIT_SKIP, set())
     assert official_no_decay('encoder.cls_token', (1, 1, 768), VIT_SKIP, set())
     large = official_swin('large', 192, 12)
-    assert [large[f'encoder.layers.{i}.blocks.0.attn.relative_position_bias_table'][0]
-            for i in range(4)] == [529, 529, 529, 121]
+    assert [
+        large[f'encoder.layers.{i}.blocks.0.attn.relative_position_bias_table'][0] for i in range(4)
+    ] == [529, 529, 529, 121]
     assert round(sum(torch.Size(s).numel() for s in swin.values()) / 1e6, 2) == 89.87

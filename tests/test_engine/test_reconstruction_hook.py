@@ -7,18 +7,22 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from PIL import Image
 
-from conftest import TINY_TRAIN_PIPELINE, demo_config, make_images
 from simmim_mm.visualization.reconstruction_grid import MASK_FILL
+
+from conftest import TINY_TRAIN_PIPELINE, demo_config, make_images
 
 
 def test_pictures_compare_across_the_run(tmp_path):
     make_images(tmp_path / 'images', count=4)
     config = tmp_path / 'rec_tiny.py'
-    config.write_text(demo_config(
-        str(tmp_path / 'images'), 4, before=f'train_pipeline = {TINY_TRAIN_PIPELINE}',
-        pipeline='train_pipeline',
-        custom_hooks="[dict(type='ReconstructionHook', interval=2, num_images=3)]",
-        after='optim_wrapper = dict(optimizer=dict(lr=1e-2))'))
+    config.write_text(
+        demo_config(
+            str(tmp_path / 'images'),
+            4,
+            before=f'train_pipeline = {TINY_TRAIN_PIPELINE}',
+            pipeline='train_pipeline',
+            custom_hooks="[dict(type='ReconstructionHook', interval=2, num_images=3)]",
+            after='optim_wrapper = dict(optimizer=dict(lr=1e-2))'))
     cfg = Config.fromfile(str(config))
     cfg.work_dir, cfg.experiment_name = str(tmp_path / 'work'), 'reconstruction_hook'
     Runner.from_cfg(cfg).train()

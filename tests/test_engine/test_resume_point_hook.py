@@ -12,16 +12,20 @@ import pytest
 from mmengine.logging import MessageHub, MMLogger
 from mmengine.runner import EpochBasedTrainLoop, IterBasedTrainLoop
 
-from conftest import REPO_ROOT
 from simmim_mm.engine.hooks import resume_point_hook
 from simmim_mm.engine.hooks.resume_point_hook import ResumePointHook
 from simmim_mm.engine.loops import ResumableEpochBasedTrainLoop
+
+from conftest import REPO_ROOT
 
 
 def fake_runner(tmp_path, loop_type=ResumableEpochBasedTrainLoop):
     saved = []
     runner = SimpleNamespace(
-        iter=0, epoch=0, work_dir=str(tmp_path), logger=MMLogger.get_current_instance(),
+        iter=0,
+        epoch=0,
+        work_dir=str(tmp_path),
+        logger=MMLogger.get_current_instance(),
         message_hub=MessageHub.get_instance('resume-point-test'),
         train_loop=mock.Mock(spec=loop_type, stop_training=False),
         save_checkpoint=lambda out_dir, filename, **kwargs: saved.append(
@@ -125,8 +129,11 @@ def test_workers_outlive_a_sigterm_not_from_their_parent(tmp_path):
     script.write_text(WORKER_SIGTERM)
 
     def run(mode):
-        return subprocess.run([sys.executable, str(script), mode], capture_output=True,
-                              text=True, cwd=REPO_ROOT, timeout=120)
+        return subprocess.run([sys.executable, str(script), mode],
+                              capture_output=True,
+                              text=True,
+                              cwd=REPO_ROOT,
+                              timeout=120)
 
     shielded = run('shielded')
     # the epoch finishes, and the process exits (its workers still end on its SIGTERM)

@@ -9,13 +9,20 @@ from simmim_mm.engine import AtomicCheckpointRunner
 def dataloader_cfg(image_folder):
     # what Config.fromfile makes of a base config's dataloader loaded through `simmim_mm::`
     return dict(
-        batch_size=2, num_workers=0,
+        batch_size=2,
+        num_workers=0,
         sampler=dict(type='DefaultSampler', shuffle=False, _scope_='simmim_mm'),
         collate_fn=dict(type='default_collate', _scope_='simmim_mm'),
-        dataset=dict(type='CustomDataset', data_root=image_folder, with_label=False,
-                     _scope_='simmim_mm', pipeline=[
-                         dict(type='LoadImageFromFile'), dict(type='Resize', scale=(32, 32)),
-                         dict(type='PackInputs')]))
+        dataset=dict(
+            type='CustomDataset',
+            data_root=image_folder,
+            with_label=False,
+            _scope_='simmim_mm',
+            pipeline=[
+                dict(type='LoadImageFromFile'),
+                dict(type='Resize', scale=(32, 32)),
+                dict(type='PackInputs')
+            ]))
 
 
 def test_atomic_checkpoint_runner_collates_the_batch(image_folder):

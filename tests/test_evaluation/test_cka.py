@@ -25,7 +25,7 @@ def test_by_hand():
     # x^T x = 2, y^T y = diag(2, 6): CKA = 4 / (2 * sqrt(4 + 36))
     x = torch.tensor([[0.], [1.], [2.]])
     y = torch.tensor([[-1., 1.], [0., -2.], [1., 1.]])
-    assert linear_cka(x, y) == pytest.approx(4 / (2 * 40 ** 0.5))
+    assert linear_cka(x, y) == pytest.approx(4 / (2 * 40**0.5))
 
 
 @pytest.mark.parametrize('d1, d2', [(4, 4), (3, 7), (8, 2)])

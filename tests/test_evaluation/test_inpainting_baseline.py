@@ -5,13 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from simmim_mm.evaluation.inpainting_baseline import (inpaint_infill, masked_l1,
-                                                      mean_colour_infill)
+from simmim_mm.evaluation.inpainting_baseline import inpaint_infill, masked_l1, mean_colour_infill
 from simmim_mm.models.losses import SimMIMReconstructionLoss
 
 # two 4x4 images on a 2x2 patch grid (patches of 2x2 pixels), 1 = masked
-MASK = torch.tensor([[[1, 0], [0, 0]],
-                     [[0, 1], [1, 1]]])
+MASK = torch.tensor([[[1, 0], [0, 0]], [[0, 1], [1, 1]]])
 
 
 def pixel_mask_by_hand(mask: np.ndarray, patch: int) -> np.ndarray:
@@ -47,14 +45,13 @@ def test_masked_l1_ignores_visible_pixels():
 
 
 def test_mean_colour_infill_by_hand():
-    images = torch.arange(2 * 2 * 4 * 4, dtype=torch.float32).reshape(2, 2, 4, 4) ** 1.5
+    images = torch.arange(2 * 2 * 4 * 4, dtype=torch.float32).reshape(2, 2, 4, 4)**1.5
     filled = mean_colour_infill(images, MASK)
     for b in range(2):
         masked = pixel_mask_by_hand(MASK[b].numpy(), 2)
         for c in range(2):
             channel = images[b, c].numpy()
-            visible_values = [channel[y, x] for y in range(4) for x in range(4)
-                              if not masked[y, x]]
+            visible_values = [channel[y, x] for y in range(4) for x in range(4) if not masked[y, x]]
             mean = sum(visible_values) / len(visible_values)
             np.testing.assert_allclose(filled[b, c].numpy()[masked], mean, rtol=1e-6)
             np.testing.assert_array_equal(filled[b, c].numpy()[~masked], channel[~masked])

@@ -1,5 +1,5 @@
 """Validation: SimMIM's predict mode, ReconstructionLossMetric and seeded masks, alone and
-in a training run of configs/simmim_demo_val.py."""
+in a training run of configs/demo/simmim_swin-demo_1xb8-val-800iter_photos-96px.py."""
 import glob
 import json
 import os.path as osp
@@ -11,14 +11,18 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from mmpretrain.structures import DataSample
 
-from conftest import REPO_ROOT, TINY_TRAIN_PIPELINE, demo_config, make_images
 from simmim_mm.datasets.transforms import SeededSimMIMMaskGenerator
 from simmim_mm.evaluation import ReconstructionLossMetric
 from simmim_mm.registry import MODELS
 
-TINY_SWIN = dict(type='SimMIMSwinTransformer', img_size=64, drop_path_rate=0.0,
-                 arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
-                 stage_cfgs=dict(block_cfgs=dict(window_size=2)))
+from conftest import REPO_ROOT, TINY_TRAIN_PIPELINE, demo_config, make_images
+
+TINY_SWIN = dict(
+    type='SimMIMSwinTransformer',
+    img_size=64,
+    drop_path_rate=0.0,
+    arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
+    stage_cfgs=dict(block_cfgs=dict(window_size=2)))
 MASK = dict(input_size=64, mask_patch_size=16, model_patch_size=4, mask_ratio=0.6)
 
 
@@ -48,14 +52,19 @@ def test_seeded_masks_depend_only_on_seed_and_sample_index():
 
 def test_predict_scores_each_image_and_the_metric_averages_them():
     torch.manual_seed(0)
-    model = MODELS.build(dict(type='SimMIM', backbone=TINY_SWIN,
-                              neck=dict(type='SimMIMDecoder', encoder_stride=32),
-                              head=dict(type='SimMIMReconstructionHead')))
+    model = MODELS.build(
+        dict(
+            type='SimMIM',
+            backbone=TINY_SWIN,
+            neck=dict(type='SimMIMDecoder', encoder_stride=32),
+            head=dict(type='SimMIMReconstructionHead')))
     model.eval()
     inputs = torch.randn(3, 3, 64, 64)
     generator = SeededSimMIMMaskGenerator(**MASK)
-    masks = [torch.from_numpy(generator(dict(img=np.zeros((64, 64, 3)), sample_idx=i))['mask'])
-             for i in range(3)]
+    masks = [
+        torch.from_numpy(generator(dict(img=np.zeros((64, 64, 3)), sample_idx=i))['mask'])
+        for i in range(3)
+    ]
     samples = [DataSample().set_mask(m) for m in masks]
     with torch.no_grad():
         scored = model(inputs, samples, mode='predict')
@@ -78,11 +87,14 @@ def test_predict_scores_each_image_and_the_metric_averages_them():
 
 def write_config(tmp_path, train_folder, val_folder):
     path = tmp_path / 'demo_val_tiny.py'
-    path.write_text(demo_config(
-        train_folder, train_cfg='dict(max_iters=4, val_interval=2)',
-        base=osp.join(REPO_ROOT, 'configs', 'demo',
-                      'simmim_swin-demo_1xb8-val-800iter_photos-96px.py'),
-        pipeline='train_pipeline', before=f"""\
+    path.write_text(
+        demo_config(
+            train_folder,
+            train_cfg='dict(max_iters=4, val_interval=2)',
+            base=osp.join(REPO_ROOT, 'configs', 'demo',
+                          'simmim_swin-demo_1xb8-val-800iter_photos-96px.py'),
+            pipeline='train_pipeline',
+            before=f"""\
 train_pipeline = {TINY_TRAIN_PIPELINE}
 val_pipeline = [
     dict(type='LoadImageFromFile'),
@@ -91,7 +103,8 @@ val_pipeline = [
     dict(type='SeededSimMIMMaskGenerator', input_size=64, mask_patch_size=16,
          model_patch_size=4),
     dict(type='PackInputs'),
-]""", after=f"""\
+]""",
+            after=f"""\
 val_dataloader = dict(batch_size=2, dataset=dict(_delete_=True, type='CustomDataset',
     data_root={val_folder!r}, with_label=False, pipeline=val_pipeline))"""))
     return str(path)
@@ -102,11 +115,14 @@ def train_and_read_val_losses(config, work_dir, name):
     cfg.work_dir, cfg.experiment_name = work_dir, name
     runner = Runner.from_cfg(cfg)
     runner.train()
-    records = [json.loads(line) for path in
-               glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-               for line in open(path)]
-    return runner, {r['step']: r['reconstruction/error'] for r in records
-                    if 'reconstruction/error' in r}
+    records = [
+        json.loads(line) for path in glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
+        for line in open(path)
+    ]
+    return runner, {
+        r['step']: r['reconstruction/error']
+        for r in records if 'reconstruction/error' in r
+    }
 
 
 def test_validation_loss_is_deterministic_and_picks_the_best_checkpoint(tmp_path):
@@ -118,7 +134,7 @@ def test_validation_loss_is_deterministic_and_picks_the_best_checkpoint(tmp_path
     runner, first = train_and_read_val_losses(config, str(tmp_path / 'a'), 'val_a')
     _, second = train_and_read_val_losses(config, str(tmp_path / 'b'), 'val_b')
     assert sorted(first) == [2, 4]
-    assert first == second                        # same seed: the very same numbers
+    assert first == second  # same seed: the very same numbers
     assert all(np.isfinite(v) and v > 0 for v in first.values())
 
     # the same model scored again (other global random state): the same masks and loss

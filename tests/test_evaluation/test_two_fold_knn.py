@@ -37,5 +37,6 @@ def test_one_neighbour_matches_brute_force(seed):
     labels = rng.integers(0, 3, size=40)
     folds = rng.permutation(np.arange(40) % 2)  # folds of equal size, in any order
     expected = nearest_neighbour_accuracy(features, labels, folds)
-    assert two_fold_knn_accuracy(torch.from_numpy(features).float(), torch.from_numpy(labels),
-                                 torch.from_numpy(folds), k=1) == pytest.approx(expected)
+    assert two_fold_knn_accuracy(
+        torch.from_numpy(features).float(), torch.from_numpy(labels), torch.from_numpy(folds),
+        k=1) == pytest.approx(expected)

@@ -5,8 +5,12 @@ import numpy as np
 import pytest
 import torch
 
-from simmim_mm.models.utils.attention_blocks import (attention_blocks, block_qkv, run_to_block,
-                                                     window_partition)
+from simmim_mm.models.utils.attention_blocks import (
+    attention_blocks,
+    block_qkv,
+    run_to_block,
+    window_partition,
+)
 from simmim_mm.registry import MODELS
 
 TINY_VIT = dict(embed_dims=8, num_layers=3, num_heads=2, feedforward_channels=16)
@@ -32,21 +36,21 @@ def test_vit_qkv_is_the_pre_norm_projection_with_q_and_v_biases():
     assert q.shape == k.shape == v.shape == (2, 2, 5, 4)
 
     ln_w, ln_b = block.ln1.weight.detach().numpy(), block.ln1.bias.detach().numpy()
-    weight = block.attn.qkv.weight.detach().numpy()                   # (24, 8)
+    weight = block.attn.qkv.weight.detach().numpy()  # (24, 8)
     q_bias, v_bias = block.attn.q_bias.detach().numpy(), block.attn.v_bias.detach().numpy()
     x = tokens.numpy()
     for b in range(2):
         for n in range(5):
             row = x[b, n]
             normed = (row - row.mean()) / math.sqrt(row.var() + 1e-6) * ln_w + ln_b
-            out = weight @ normed                                       # q | k | v, 8 each
+            out = weight @ normed  # q | k | v, 8 each
             for h in range(2):
                 part = slice(h * 4, h * 4 + 4)
-                np.testing.assert_allclose(q[b, h, n].numpy(), out[0:8][part] + q_bias[part],
-                                           rtol=1e-10)
+                np.testing.assert_allclose(
+                    q[b, h, n].numpy(), out[0:8][part] + q_bias[part], rtol=1e-10)
                 np.testing.assert_allclose(k[b, h, n].numpy(), out[8:16][part], rtol=1e-10)
-                np.testing.assert_allclose(v[b, h, n].numpy(), out[16:24][part] + v_bias[part],
-                                           rtol=1e-10)
+                np.testing.assert_allclose(
+                    v[b, h, n].numpy(), out[16:24][part] + v_bias[part], rtol=1e-10)
 
 
 def test_run_to_block_returns_the_block_input_and_stops_there():
@@ -80,8 +84,7 @@ def test_window_partition_against_loops():
                 for i in range(window):
                     for j in range(window):
                         y, x = wy * window + i, wx * window + j
-                        assert torch.equal(windows[index, i * window + j],
-                                           tokens[b, y * width + x])
+                        assert torch.equal(windows[index, i * window + j], tokens[b, y * width + x])
                 index += 1
     with pytest.raises(ValueError, match='does not tile'):
         window_partition(tokens, (height, width), 4)
@@ -89,10 +92,12 @@ def test_window_partition_against_loops():
 
 def test_swin_qkv_per_window_of_the_last_block():
     torch.manual_seed(0)
-    swin = MODELS.build(dict(
-        type='SimMIMSwinTransformer', img_size=64, arch=dict(
-            embed_dims=8, depths=[1, 1, 2, 1], num_heads=[1, 1, 2, 2]),
-        stage_cfgs=dict(block_cfgs=dict(window_size=2))))
+    swin = MODELS.build(
+        dict(
+            type='SimMIMSwinTransformer',
+            img_size=64,
+            arch=dict(embed_dims=8, depths=[1, 1, 2, 1], num_heads=[1, 1, 2, 2]),
+            stage_cfgs=dict(block_cfgs=dict(window_size=2))))
     swin.eval()
     blocks = attention_blocks(swin)
     assert len(blocks) == 5 and blocks[-1] is swin.stages[3].blocks[0]

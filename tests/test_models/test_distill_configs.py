@@ -4,12 +4,13 @@ import os.path as osp
 
 import pytest
 import torch
-from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmengine.registry import MODELS as ROOT_MODELS
 from mmpretrain.structures import DataSample
 
 from simmim_mm.models.utils.attention_blocks import attention_blocks, block_num_heads, qkv_at_block
+
+from conftest import REPO_ROOT
 
 VIT_S = 'tinymim_vit-base-p16-to-vit-small-p16_32xb128-amp-300e_in1k-224px.py'
 VIT_T = 'tinymim_vit-base-p16-to-vit-tiny-p16_32xb128-amp-300e_in1k-224px.py'
@@ -64,10 +65,9 @@ def test_vit_finetuning_uses_tinymim_layer_decay(name):
     assert load(FINETUNE[name], 'finetune').optim_wrapper.paramwise_cfg.layer_decay_rate == 0.6
 
 
-@pytest.mark.parametrize('name, heads, tokens', [
-    (VIT_S, 12, 197), (VIT_T, 12, 197), (SWIN_REL, 32, 36), (SWIN_FD, None, None)])
-def test_real_size_distillation_then_finetuning_loads_the_student(name, heads, tokens,
-                                                                  tmp_path):
+@pytest.mark.parametrize('name, heads, tokens', [(VIT_S, 12, 197), (VIT_T, 12, 197),
+                                                 (SWIN_REL, 32, 36), (SWIN_FD, None, None)])
+def test_real_size_distillation_then_finetuning_loads_the_student(name, heads, tokens, tmp_path):
     cfg = load(name)
     torch.manual_seed(0)
     model = ROOT_MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
@@ -100,8 +100,8 @@ def test_real_size_distillation_then_finetuning_loads_the_student(name, heads, t
 
 def test_demo_pretraining_checkpoint_is_the_demo_teacher(tmp_path):
     """`make demo`'s checkpoint loads into the demo distillation's teacher."""
-    demo = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'demo',
-                                    'simmim_swin-demo_1xb8-800iter_photos-96px.py'))
+    demo = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'demo', 'simmim_swin-demo_1xb8-800iter_photos-96px.py'))
     pretrained = ROOT_MODELS.build(demo.model)
     path = str(tmp_path / 'iter_800.pth')
     torch.save({'state_dict': pretrained.state_dict()}, path)

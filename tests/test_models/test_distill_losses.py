@@ -25,8 +25,9 @@ def hand_relation_kl(teacher, student, a_index, b_index):
                 for qkv in (teacher, student):
                     a, c = qkv[a_index][b, h], qkv[b_index][b, h]
                     d = a.shape[-1]
-                    rows.append(softmax_row(np.array(
-                        [np.dot(a[i], c[j]) / math.sqrt(d) for j in range(tokens)])))
+                    rows.append(
+                        softmax_row(
+                            np.array([np.dot(a[i], c[j]) / math.sqrt(d) for j in range(tokens)])))
                 t, s = rows
                 total += sum(t[j] * (math.log(t[j]) - math.log(s[j])) for j in range(tokens))
                 count += 1
@@ -36,17 +37,13 @@ def hand_relation_kl(teacher, student, a_index, b_index):
 def test_relation_loss_is_tinymim_kl_of_qk_and_vv():
     gen = torch.Generator().manual_seed(0)
     # 2 images, 3 heads, 5 tokens; teacher head dim 4, student head dim 2 (each its own d)
-    teacher = tuple(torch.randn(2, 3, 5, 4, generator=gen, dtype=torch.float64)
-                    for _ in range(3))
-    student = tuple(torch.randn(2, 3, 5, 2, generator=gen, dtype=torch.float64)
-                    for _ in range(3))
+    teacher = tuple(torch.randn(2, 3, 5, 4, generator=gen, dtype=torch.float64) for _ in range(3))
+    student = tuple(torch.randn(2, 3, 5, 2, generator=gen, dtype=torch.float64) for _ in range(3))
     losses = MODELS.build(dict(type='RelationDistillLoss'))(student, teacher)
     t_np = [x.numpy() for x in teacher]
     s_np = [x.numpy() for x in student]
-    assert losses['loss_qk'].item() == pytest.approx(hand_relation_kl(t_np, s_np, 0, 1),
-                                                     rel=1e-9)
-    assert losses['loss_vv'].item() == pytest.approx(hand_relation_kl(t_np, s_np, 2, 2),
-                                                     rel=1e-9)
+    assert losses['loss_qk'].item() == pytest.approx(hand_relation_kl(t_np, s_np, 0, 1), rel=1e-9)
+    assert losses['loss_vv'].item() == pytest.approx(hand_relation_kl(t_np, s_np, 2, 2), rel=1e-9)
     # TinyMIM's own expression: KLDivLoss(reduction='none')(pred.log(), target).sum(-1).mean()
     tq = (teacher[0] @ teacher[1].transpose(-2, -1) / 2).softmax(-1)
     sq = (student[0] @ student[1].transpose(-2, -1) / math.sqrt(2)).softmax(-1)
@@ -64,8 +61,7 @@ def test_relation_loss_is_zero_for_equal_relations_and_weighted():
     half = MODELS.build(dict(type='RelationDistillLoss', loss_weight=0.5))(other, qkv)
     assert half['loss_vv'].item() == pytest.approx(base['loss_vv'].item() / 2)
     with pytest.raises(ValueError, match='heads or tokens'):
-        MODELS.build(dict(type='RelationDistillLoss'))(
-            other, tuple(x[:, :1] for x in qkv))
+        MODELS.build(dict(type='RelationDistillLoss'))(other, tuple(x[:, :1] for x in qkv))
 
 
 @pytest.mark.parametrize('beta', [1.0, 2.0])
@@ -93,4 +89,4 @@ def test_feature_loss_is_smooth_l1_to_the_whitened_teacher(beta):
 def test_feature_loss_refuses_different_shapes():
     with pytest.raises(ValueError, match='differ'):
         MODELS.build(dict(type='FeatureDistillLoss'))(torch.zeros(1, 4, 2, 2),
-                                                     torch.zeros(1, 4, 3, 3))
+                                                      torch.zeros(1, 4, 3, 3))

@@ -4,25 +4,33 @@ import os.path as osp
 
 import pytest
 import torch
-from checkpoint_helpers import to_official  # the independent official writer
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.runner.checkpoint import get_state_dict, load_checkpoint, save_checkpoint
 from mmpretrain.structures import DataSample
 
-from conftest import REPO_ROOT
 from simmim_mm.checkpoint import model_zoo
 from simmim_mm.registry import MODELS
 
-SWIN_TEACHER = dict(type='SimMIMSwinTransformer', img_size=64,
-                    arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 4]),
-                    stage_cfgs=dict(block_cfgs=dict(window_size=2)))
-SWIN_STUDENT = dict(SWIN_TEACHER, arch=dict(embed_dims=8, depths=[1, 1, 1, 1],
-                                            num_heads=[1, 1, 2, 4]))
-VIT_TEACHER = dict(type='SimMIMViT', img_size=32, patch_size=8,
-                   arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64))
-VIT_STUDENT = dict(VIT_TEACHER, layer_cfgs=[dict(), dict(num_heads=4)],
-                   arch=dict(embed_dims=16, num_layers=2, num_heads=2, feedforward_channels=32))
+from checkpoint_helpers import to_official  # the independent official writer
+from conftest import REPO_ROOT
+
+SWIN_TEACHER = dict(
+    type='SimMIMSwinTransformer',
+    img_size=64,
+    arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 4]),
+    stage_cfgs=dict(block_cfgs=dict(window_size=2)))
+SWIN_STUDENT = dict(
+    SWIN_TEACHER, arch=dict(embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 4]))
+VIT_TEACHER = dict(
+    type='SimMIMViT',
+    img_size=32,
+    patch_size=8,
+    arch=dict(embed_dims=32, num_layers=2, num_heads=4, feedforward_channels=64))
+VIT_STUDENT = dict(
+    VIT_TEACHER,
+    layer_cfgs=[dict(), dict(num_heads=4)],
+    arch=dict(embed_dims=16, num_layers=2, num_heads=2, feedforward_channels=32))
 SCHEDULE = osp.join(REPO_ROOT, 'configs', '_base_', 'schedules',
                     'tinymim-distill_adamw-coslr-300e.py')
 
@@ -35,16 +43,22 @@ def encoder_checkpoint(tmp_path, encoder_cfg, seed=0, name='teacher.pth'):
     """A SimMIM pretraining checkpoint of ours (``state_dict`` with ``backbone.*``)."""
     torch.manual_seed(seed)
     stride = encoder_cfg.get('patch_size', 32)  # ViT: its patch; Swin: 4 x 2^3
-    model = MODELS.build(dict(type='SimMIM', backbone=encoder_cfg,
-                              neck=dict(type='SimMIMDecoder', encoder_stride=stride),
-                              head=dict(type='SimMIMReconstructionHead')))
+    model = MODELS.build(
+        dict(
+            type='SimMIM',
+            backbone=encoder_cfg,
+            neck=dict(type='SimMIMDecoder', encoder_stride=stride),
+            head=dict(type='SimMIMReconstructionHead')))
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0, 0.2)
     path = str(tmp_path / name)
     torch.save({'state_dict': model.state_dict()}, path)
-    return path, {k[len('backbone.'):]: v for k, v in model.state_dict().items()
-                  if k.startswith('backbone.') and 'relative_position_index' not in k}
+    return path, {
+        k[len('backbone.'):]: v
+        for k, v in model.state_dict().items()
+        if k.startswith('backbone.') and 'relative_position_index' not in k
+    }
 
 
 def images(batch=2, size=64):
@@ -135,16 +149,17 @@ def test_teacher_from_an_official_file_its_init_cfg_or_a_zoo_name(tmp_path, monk
     assert_teacher_is(model, weights)
 
     # or the teacher's own init_cfg (SimMIMPretrainedInit) instead of teacher_checkpoint
-    model = distiller(teacher=dict(SWIN_TEACHER, init_cfg=dict(type='Pretrained',
-                                                               checkpoint=path)))
+    model = distiller(teacher=dict(SWIN_TEACHER, init_cfg=dict(type='Pretrained', checkpoint=path)))
     model.init_weights()
     assert_teacher_is(model, weights)
 
     asked = []
-    monkeypatch.setattr(model_zoo, 'get_model', lambda name: {
-        'Metadata': {'Source Format': 'official'}})
-    monkeypatch.setattr(model_zoo, 'download_model',
-                        lambda name, convert: asked.append((name, convert)) or path)
+    monkeypatch.setattr(model_zoo, 'get_model',
+                        lambda name: {'Metadata': {
+                            'Source Format': 'official'
+                        }})
+    monkeypatch.setattr(model_zoo, 'download_model', lambda name, convert: asked.append(
+        (name, convert)) or path)
     model = distiller(teacher_checkpoint='simmim_tiny_official')
     model.init_weights()
     assert asked == [('simmim_tiny_official', True)]
@@ -166,8 +181,9 @@ def test_teacher_checkpoint_errors_name_the_field(tmp_path):
 
 
 def test_masked_student_adds_the_simmim_pixel_loss():
-    model = distiller(neck=dict(type='SimMIMDecoder', encoder_stride=32),
-                      head=dict(type='SimMIMReconstructionHead'))
+    model = distiller(
+        neck=dict(type='SimMIMDecoder', encoder_stride=32),
+        head=dict(type='SimMIMReconstructionHead'))
     assert model.neck.in_channels == 64 and model.neck.out_channels == 3
     model.eval()  # no drop path: the same forward twice
     mask = torch.zeros(2, 16, 16)
@@ -186,36 +202,47 @@ def test_masked_student_adds_the_simmim_pixel_loss():
         model.loss(inputs, [DataSample(), DataSample()])
 
 
-SWIN_V2 = dict(type='SimMIMSwinTransformerV2', img_size=64, window_size=[2, 2, 2, 2],
-               arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 4],
-                         extra_norm_every_n_blocks=0))
+SWIN_V2 = dict(
+    type='SimMIMSwinTransformerV2',
+    img_size=64,
+    window_size=[2, 2, 2, 2],
+    arch=dict(
+        embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 4], extra_norm_every_n_blocks=0))
 
 
-@pytest.mark.parametrize('kwargs, match', [
-    (dict(backbone=dict(SWIN_STUDENT, arch=dict(embed_dims=8, depths=[1, 1, 1, 1],
-                                                num_heads=[1, 1, 2, 2]))),
-     r'model\.backbone\.stage_cfgs\[-1\]\.block_cfgs\[-1\]\.num_heads=2: the teacher block '
-     r'-1 has 4 heads'),
-    (dict(teacher=VIT_TEACHER, backbone=dict(VIT_STUDENT, layer_cfgs=[dict(), dict()])),
-     r'model\.backbone\.layer_cfgs\[-1\]\.num_heads=2'),
-    (dict(teacher_block=2, backbone=dict(SWIN_STUDENT, arch=dict(
-        embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]))),
-     r'model\.backbone\.stage_cfgs\[-1\]\.block_cfgs\[-1\]\.window_size=2 on a \(2, 2\) map, '
-     r'the teacher block 2: window 2 on \(4, 4\)'),
-    (dict(teacher=dict(SWIN_TEACHER, img_size=128)), r'model\.teacher\.img_size \(128, 128\)'),
-    (dict(teacher=dict(VIT_TEACHER, img_size=64, patch_size=32)),
-     r'model\.teacher\.type=SimMIMViT and model\.backbone\.type=SimMIMSwinTransformer'),
-    (dict(teacher=SWIN_V2), r'model\.teacher\.type=SimMIMSwinTransformerV2'),
-    (dict(teacher_block=4), r'model\.teacher_block=4: the teacher has 4 blocks'),
-    (dict(target='logits'), r"model\.target='logits'"),
-    (dict(neck=dict(type='SimMIMDecoder', encoder_stride=32)), r'model\.neck and model\.head'),
-    (dict(target='features', teacher=dict(VIT_TEACHER, img_size=64)),
-     r'model\.teacher \(SimMIMViT\) ends in a \(8, 8\) feature map, model\.backbone '
-     r'\(SimMIMSwinTransformer\) in \(2, 2\)'),
-    (dict(target='features', teacher=VIT_TEACHER, backbone=VIT_STUDENT),
-     r'model\.backbone\.layer_cfgs\[-1\]\.num_heads=4 differs from the 2 heads'),
-], ids=['swin-heads', 'vit-heads', 'swin-windows', 'img-size', 'vit-and-swin', 'swinv2',
-        'teacher-block', 'target', 'neck-without-head', 'feature-size', 'vit-full-forward'])
+@pytest.mark.parametrize(
+    'kwargs, match', [
+        (dict(
+            backbone=dict(
+                SWIN_STUDENT, arch=dict(embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]))
+        ), r'model\.backbone\.stage_cfgs\[-1\]\.block_cfgs\[-1\]\.num_heads=2: the teacher block '
+         r'-1 has 4 heads'),
+        (dict(teacher=VIT_TEACHER, backbone=dict(VIT_STUDENT, layer_cfgs=[dict(), dict()])),
+         r'model\.backbone\.layer_cfgs\[-1\]\.num_heads=2'),
+        (dict(
+            teacher_block=2,
+            backbone=dict(
+                SWIN_STUDENT, arch=dict(embed_dims=8, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2
+                                                                                      ]))),
+         r'model\.backbone\.stage_cfgs\[-1\]\.block_cfgs\[-1\]\.window_size=2 on a \(2, 2\) map, '
+         r'the teacher block 2: window 2 on \(4, 4\)'),
+        (dict(teacher=dict(SWIN_TEACHER, img_size=128)), r'model\.teacher\.img_size \(128, 128\)'),
+        (dict(teacher=dict(VIT_TEACHER, img_size=64, patch_size=32)),
+         r'model\.teacher\.type=SimMIMViT and model\.backbone\.type=SimMIMSwinTransformer'),
+        (dict(teacher=SWIN_V2), r'model\.teacher\.type=SimMIMSwinTransformerV2'),
+        (dict(teacher_block=4), r'model\.teacher_block=4: the teacher has 4 blocks'),
+        (dict(target='logits'), r"model\.target='logits'"),
+        (dict(neck=dict(type='SimMIMDecoder', encoder_stride=32)), r'model\.neck and model\.head'),
+        (dict(target='features', teacher=dict(VIT_TEACHER, img_size=64)),
+         r'model\.teacher \(SimMIMViT\) ends in a \(8, 8\) feature map, model\.backbone '
+         r'\(SimMIMSwinTransformer\) in \(2, 2\)'),
+        (dict(target='features', teacher=VIT_TEACHER, backbone=VIT_STUDENT),
+         r'model\.backbone\.layer_cfgs\[-1\]\.num_heads=4 differs from the 2 heads'),
+    ],
+    ids=[
+        'swin-heads', 'vit-heads', 'swin-windows', 'img-size', 'vit-and-swin', 'swinv2',
+        'teacher-block', 'target', 'neck-without-head', 'feature-size', 'vit-full-forward'
+    ])
 def test_pairings_that_cannot_work_are_refused_naming_the_field(kwargs, match):
     with pytest.raises(ValueError, match=match):
         distiller(**kwargs)

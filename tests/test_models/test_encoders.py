@@ -5,15 +5,22 @@ import torch
 from simmim_mm.registry import MODELS
 
 ENCODERS = {
-    'swin': (dict(type='SimMIMSwinTransformer', img_size=64,
-                  arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
-                  stage_cfgs=dict(block_cfgs=dict(window_size=2))), 4),
-    'swinv2': (dict(type='SimMIMSwinTransformerV2', img_size=64, window_size=[4, 4, 2, 2],
-                    arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2],
-                              extra_norm_every_n_blocks=0)), 4),
-    'vit': (dict(type='SimMIMViT', img_size=64,
-                 arch=dict(embed_dims=32, num_layers=2, num_heads=2,
-                           feedforward_channels=64)), 16),
+    'swin': (dict(
+        type='SimMIMSwinTransformer',
+        img_size=64,
+        arch=dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2]),
+        stage_cfgs=dict(block_cfgs=dict(window_size=2))), 4),
+    'swinv2': (dict(
+        type='SimMIMSwinTransformerV2',
+        img_size=64,
+        window_size=[4, 4, 2, 2],
+        arch=dict(
+            embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2],
+            extra_norm_every_n_blocks=0)), 4),
+    'vit': (dict(
+        type='SimMIMViT',
+        img_size=64,
+        arch=dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=64)), 16),
 }
 
 
@@ -32,7 +39,7 @@ def test_masked_patches_see_only_the_mask_token(name):
     grid = 64 // patch
     inputs = torch.randn(1, 3, 64, 64)
     mask = torch.zeros(1, grid, grid, dtype=torch.long)
-    mask[0, :grid // 2, :grid // 2] = 1        # the top-left quarter is masked
+    mask[0, :grid // 2, :grid // 2] = 1  # the top-left quarter is masked
     with torch.no_grad():
         out = encoder(inputs, mask)[-1]
         assert out.dim() == 4 and out.shape[0] == 1
@@ -43,8 +50,7 @@ def test_masked_patches_see_only_the_mask_token(name):
         changed_visible[..., 32:, 32:] = torch.randn(1, 3, 32, 32)
         assert not torch.allclose(encoder(changed_visible, mask)[-1], out)
         # and without a mask the same image change is seen
-        assert not torch.allclose(encoder(changed_masked, None)[-1],
-                                  encoder(inputs, None)[-1])
+        assert not torch.allclose(encoder(changed_masked, None)[-1], encoder(inputs, None)[-1])
 
 
 def test_vit_returns_the_patch_token_map_without_cls_token():
@@ -53,7 +59,7 @@ def test_vit_returns_the_patch_token_map_without_cls_token():
     mask = torch.zeros(2, 4, 4, dtype=torch.long)
     with torch.no_grad():
         fmap = encoder(inputs, mask)[0]
-        tokens = encoder(inputs, None)[-1]                  # (B, 1 + L, C), cls first
+        tokens = encoder(inputs, None)[-1]  # (B, 1 + L, C), cls first
     assert fmap.shape == (2, 32, 4, 4)
     torch.testing.assert_close(fmap.flatten(2).transpose(1, 2), tokens[:, 1:])
 

@@ -15,7 +15,7 @@ def hand_loss(pred, target, mask, power):
                 if mask[b, y // patch, x // patch]:
                     count += 1
                     for c in range(C):
-                        total += abs(float(pred[b, c, y, x] - target[b, c, y, x])) ** power
+                        total += abs(float(pred[b, c, y, x] - target[b, c, y, x]))**power
     return total / (count + 1e-5) / C
 
 
@@ -31,7 +31,7 @@ def test_matches_hand_computation_on_masked_pixels_only(channels, criterion, pow
 
     # the visible pixels do not count at all
     changed = pred.clone()
-    changed[0, :, 0:4, 4:8] += 100.0   # patch (0, 1) of image 0 is visible
+    changed[0, :, 0:4, 4:8] += 100.0  # patch (0, 1) of image 0 is visible
     assert SimMIMReconstructionLoss(criterion)(changed, target, mask).item() == \
         pytest.approx(loss.item(), rel=1e-6)
 
@@ -66,7 +66,7 @@ def hand_normalized_targets(x, k):
                 for z in range(W):
                     window = x[b, c, max(0, y - r):y + r + 1, max(0, z - r):z + r + 1].double()
                     var = window.var(unbiased=True) if window.numel() > 1 else 0.0
-                    out[b, c, y, z] = (x[b, c, y, z] - window.mean()) / (var + 1e-6) ** 0.5
+                    out[b, c, y, z] = (x[b, c, y, z] - window.mean()) / (var + 1e-6)**0.5
     return out
 
 
@@ -75,8 +75,8 @@ def test_normalized_targets_match_hand_computation_including_borders(window):
     from simmim_mm.models.losses import normalize_targets
     torch.manual_seed(0)
     x = torch.randn(2, 2, 6, 7) * 3 + 1
-    torch.testing.assert_close(normalize_targets(x, window), hand_normalized_targets(x, window),
-                               rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(
+        normalize_targets(x, window), hand_normalized_targets(x, window), rtol=1e-4, atol=1e-4)
 
 
 def test_normalized_target_loss_scores_against_normalized_pixels():

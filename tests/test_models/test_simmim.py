@@ -9,13 +9,18 @@ TINY_SWIN = dict(embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2])
 
 
 def build_simmim(channels=3, img_size=64, **neck):
-    return MODELS.build(dict(
-        type='SimMIM',
-        backbone=dict(type='SimMIMSwinTransformer', arch=TINY_SWIN, img_size=img_size,
-                      in_channels=channels, drop_path_rate=0.0,
-                      stage_cfgs=dict(block_cfgs=dict(window_size=2))),
-        neck=dict(type='SimMIMDecoder', encoder_stride=32, **neck),
-        head=dict(type='SimMIMReconstructionHead')))
+    return MODELS.build(
+        dict(
+            type='SimMIM',
+            backbone=dict(
+                type='SimMIMSwinTransformer',
+                arch=TINY_SWIN,
+                img_size=img_size,
+                in_channels=channels,
+                drop_path_rate=0.0,
+                stage_cfgs=dict(block_cfgs=dict(window_size=2))),
+            neck=dict(type='SimMIMDecoder', encoder_stride=32, **neck),
+            head=dict(type='SimMIMReconstructionHead')))
 
 
 @pytest.mark.parametrize('channels', [1, 3, 4])
@@ -73,7 +78,7 @@ def test_masked_patches_only_see_the_mask_token():
     model = build_simmim().eval()
     inputs = torch.randn(1, 3, 64, 64)
     mask = torch.zeros(1, 16, 16, dtype=torch.long)
-    mask[0, 0:8, 0:8] = 1   # top-left 32 px block masked
+    mask[0, 0:8, 0:8] = 1  # top-left 32 px block masked
     with torch.no_grad():
         rec = model.reconstruct(inputs, mask)
         under_masked = inputs.clone()
@@ -111,6 +116,9 @@ def test_images_with_other_channels_than_the_model_are_refused():
 ])
 def test_windows_that_do_not_tile_the_feature_map_are_refused(backbone, stage):
     with pytest.raises(ValueError, match=rf'window size \d+ does not tile stage {stage}'):
-        MODELS.build(dict(type='SimMIM', backbone=dict(backbone, arch='tiny', img_size=192),
-                          neck=dict(type='SimMIMDecoder', encoder_stride=32),
-                          head=dict(type='SimMIMReconstructionHead')))
+        MODELS.build(
+            dict(
+                type='SimMIM',
+                backbone=dict(backbone, arch='tiny', img_size=192),
+                neck=dict(type='SimMIMDecoder', encoder_stride=32),
+                head=dict(type='SimMIMReconstructionHead')))

@@ -2,15 +2,20 @@
 import pytest
 import torch
 
-from simmim_mm.models.encoders.swin import (SimMIMSwinTransformer, WindowOrderShiftWindowMSA,
-                                            window_order)
+from simmim_mm.models.encoders.swin import (
+    SimMIMSwinTransformer,
+    WindowOrderShiftWindowMSA,
+    window_order,
+)
 from simmim_mm.registry import MODELS
 
 
 def build_pair(img_size, windows, drop_path_rate=0.0):
-    cfg = dict(arch=dict(embed_dims=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4]),
-               img_size=img_size, drop_path_rate=drop_path_rate,
-               stage_cfgs=[dict(block_cfgs=dict(window_size=w)) for w in windows])
+    cfg = dict(
+        arch=dict(embed_dims=16, depths=[2, 2, 2, 2], num_heads=[1, 2, 2, 4]),
+        img_size=img_size,
+        drop_path_rate=drop_path_rate,
+        stage_cfgs=[dict(block_cfgs=dict(window_size=w)) for w in windows])
     torch.manual_seed(0)
     reference = MODELS.build(dict(type='mmpretrain.SimMIMSwinTransformer', **cfg))
     reference.init_weights()
@@ -20,16 +25,19 @@ def build_pair(img_size, windows, drop_path_rate=0.0):
     return reference, ours
 
 
-@pytest.mark.parametrize('img_size,windows', [
-    (96, [3, 3, 3, 3]),  # every stage shifted; the last (3x3) equals its window: no shift
-    (64, [4, 4, 2, 2]),  # windows per stage, as Swin-L at 192 px
-    (112, [4, 4, 4, 3]),  # 14x14 and 7x7 maps need padding: mmpretrain's path there
-])
+@pytest.mark.parametrize(
+    'img_size,windows',
+    [
+        (96, [3, 3, 3, 3]),  # every stage shifted; the last (3x3) equals its window: no shift
+        (64, [4, 4, 2, 2]),  # windows per stage, as Swin-L at 192 px
+        (112, [4, 4, 4, 3]),  # 14x14 and 7x7 maps need padding: mmpretrain's path there
+    ])
 def test_outputs_and_gradients_are_bit_identical(img_size, windows):
     reference, ours = build_pair(img_size, windows)
     assert list(ours.state_dict()) == list(reference.state_dict())
-    assert all(isinstance(block.attn, WindowOrderShiftWindowMSA)
-               for stage in ours.stages for block in stage.blocks)
+    assert all(
+        isinstance(block.attn, WindowOrderShiftWindowMSA) for stage in ours.stages
+        for block in stage.blocks)
     x = torch.randn(2, 3, img_size, img_size, requires_grad=True)
     grid = img_size // 4
     mask = (torch.rand(2, grid, grid) > 0.4).float()

@@ -9,20 +9,28 @@ TINY_VIT = dict(embed_dims=32, num_layers=2, num_heads=2, feedforward_channels=6
 
 
 def save_pretraining(tmp_path, backbone):
-    model = MODELS.build(dict(type='SimMIM', backbone=backbone,
-                              neck=dict(type='SimMIMDecoder', encoder_stride=backbone.pop(
-                                  'stride', 32)),
-                              head=dict(type='SimMIMReconstructionHead')))
+    model = MODELS.build(
+        dict(
+            type='SimMIM',
+            backbone=backbone,
+            neck=dict(type='SimMIMDecoder', encoder_stride=backbone.pop('stride', 32)),
+            head=dict(type='SimMIMReconstructionHead')))
     path = tmp_path / 'pretrain.pth'
     torch.save({'state_dict': model.state_dict(), 'meta': {}}, path)
-    return str(path), {k[len('backbone.'):]: v for k, v in model.state_dict().items()
-                       if k.startswith('backbone.')}
+    return str(path), {
+        k[len('backbone.'):]: v
+        for k, v in model.state_dict().items() if k.startswith('backbone.')
+    }
 
 
 def swin_checkpoint(tmp_path):
-    return save_pretraining(tmp_path, dict(
-        type='SimMIMSwinTransformer', arch=dict(TINY_SWIN), img_size=64,
-        stage_cfgs=dict(block_cfgs=dict(window_size=2))))
+    return save_pretraining(
+        tmp_path,
+        dict(
+            type='SimMIMSwinTransformer',
+            arch=dict(TINY_SWIN),
+            img_size=64,
+            stage_cfgs=dict(block_cfgs=dict(window_size=2))))
 
 
 def load_into(target_cfg, checkpoint, **init):
@@ -33,10 +41,16 @@ def load_into(target_cfg, checkpoint, **init):
 
 def test_swin_encoder_loads_with_resized_window(tmp_path):
     path, encoder = swin_checkpoint(tmp_path)
-    target = load_into(dict(type='SwinTransformer', arch=dict(TINY_SWIN), img_size=64,
-                            out_indices=(0, 1, 2, 3), pad_small_map=True,
-                            stage_cfgs=dict(block_cfgs=dict(window_size=3))),
-                       path, allow_missing=[r'^norm[0-2]\.'])
+    target = load_into(
+        dict(
+            type='SwinTransformer',
+            arch=dict(TINY_SWIN),
+            img_size=64,
+            out_indices=(0, 1, 2, 3),
+            pad_small_map=True,
+            stage_cfgs=dict(block_cfgs=dict(window_size=3))),
+        path,
+        allow_missing=[r'^norm[0-2]\.'])
     loaded = target.state_dict()
     resized = 0
     for key, value in encoder.items():
@@ -51,7 +65,7 @@ def test_swin_encoder_loads_with_resized_window(tmp_path):
             assert torch.equal(loaded[key], value), key
     assert resized == 4
     assert 'norm3.weight' in encoder and torch.equal(loaded['norm3.weight'],
-                                                      encoder['norm3.weight'])
+                                                     encoder['norm3.weight'])
 
 
 def test_missing_encoder_weights_fail_loudly(tmp_path):
@@ -59,27 +73,38 @@ def test_missing_encoder_weights_fail_loudly(tmp_path):
     state = torch.load(path)
     del state['state_dict']['backbone.stages.1.blocks.0.ffn.layers.1.weight']
     torch.save(state, path)
-    target_cfg = dict(type='SwinTransformer', arch=dict(TINY_SWIN), img_size=64,
-                      stage_cfgs=dict(block_cfgs=dict(window_size=2)))
-    with pytest.raises(ValueError, match=r'missing from the checkpoint.*stages\.1\.blocks\.0'
-                                         r'\.ffn\.layers\.1\.weight'):
+    target_cfg = dict(
+        type='SwinTransformer',
+        arch=dict(TINY_SWIN),
+        img_size=64,
+        stage_cfgs=dict(block_cfgs=dict(window_size=2)))
+    with pytest.raises(
+            ValueError,
+            match=r'missing from the checkpoint.*stages\.1\.blocks\.0'
+            r'\.ffn\.layers\.1\.weight'):
         load_into(target_cfg, path)
 
 
 def test_new_output_norms_must_be_declared(tmp_path):
     path, _ = swin_checkpoint(tmp_path)
-    target_cfg = dict(type='SwinTransformer', arch=dict(TINY_SWIN), img_size=64,
-                      out_indices=(0, 1, 2, 3),
-                      stage_cfgs=dict(block_cfgs=dict(window_size=2)))
+    target_cfg = dict(
+        type='SwinTransformer',
+        arch=dict(TINY_SWIN),
+        img_size=64,
+        out_indices=(0, 1, 2, 3),
+        stage_cfgs=dict(block_cfgs=dict(window_size=2)))
     with pytest.raises(ValueError, match=r'norm0\.weight'):
         load_into(target_cfg, path)
 
 
 def test_weights_the_backbone_cannot_take_fail_loudly(tmp_path):
     path, _ = swin_checkpoint(tmp_path)
-    target_cfg = dict(type='SwinTransformer', arch=dict(TINY_SWIN, depths=[1, 1, 1, 1]),
-                      img_size=64, in_channels=1,
-                      stage_cfgs=dict(block_cfgs=dict(window_size=2)))
+    target_cfg = dict(
+        type='SwinTransformer',
+        arch=dict(TINY_SWIN, depths=[1, 1, 1, 1]),
+        img_size=64,
+        in_channels=1,
+        stage_cfgs=dict(block_cfgs=dict(window_size=2)))
     with pytest.raises(ValueError, match='shape mismatches.*patch_embed.projection.weight'):
         load_into(target_cfg, path)
 
@@ -88,18 +113,31 @@ def test_checkpoint_without_encoder_is_named(tmp_path):
     path = tmp_path / 'other.pth'
     torch.save({'state_dict': {'head.fc.weight': torch.zeros(2, 2)}}, path)
     with pytest.raises(KeyError, match='other.pth.*backbone'):
-        load_into(dict(type='SwinTransformer', arch=dict(TINY_SWIN), img_size=64,
-                       stage_cfgs=dict(block_cfgs=dict(window_size=2))), str(path))
+        load_into(
+            dict(
+                type='SwinTransformer',
+                arch=dict(TINY_SWIN),
+                img_size=64,
+                stage_cfgs=dict(block_cfgs=dict(window_size=2))), str(path))
 
 
 def test_vit_shared_bias_goes_to_every_block_and_final_norm_to_fc_norm(tmp_path):
-    path, encoder = save_pretraining(tmp_path, dict(
-        type='SimMIMViT', arch=dict(TINY_VIT), img_size=64, stride=16))
+    path, encoder = save_pretraining(
+        tmp_path, dict(type='SimMIMViT', arch=dict(TINY_VIT), img_size=64, stride=16))
     target = load_into(
-        dict(type='BEiTViT', arch=dict(TINY_VIT), img_size=64, use_abs_pos_emb=False,
-             use_rel_pos_bias=True, use_shared_rel_pos_bias=False, layer_scale_init_value=0.1,
-             out_type='avg_featmap', final_norm=False),
-        path, ignore_keys=[r'^ln1\.'], allow_missing=[r'^ln2\.'])
+        dict(
+            type='BEiTViT',
+            arch=dict(TINY_VIT),
+            img_size=64,
+            use_abs_pos_emb=False,
+            use_rel_pos_bias=True,
+            use_shared_rel_pos_bias=False,
+            layer_scale_init_value=0.1,
+            out_type='avg_featmap',
+            final_norm=False),
+        path,
+        ignore_keys=[r'^ln1\.'],
+        allow_missing=[r'^ln2\.'])
     shared = encoder['rel_pos_bias.relative_position_bias_table']
     for layer in target.layers:
         torch.testing.assert_close(layer.attn.relative_position_bias_table, shared)
@@ -110,6 +148,10 @@ def test_vit_shared_bias_goes_to_every_block_and_final_norm_to_fc_norm(tmp_path)
 
 def test_a_simmim_encoder_takes_its_mask_token_too(tmp_path):
     path, encoder = swin_checkpoint(tmp_path)
-    target = load_into(dict(type='SimMIMSwinTransformer', arch=dict(TINY_SWIN), img_size=64,
-                            stage_cfgs=dict(block_cfgs=dict(window_size=2))), path)
+    target = load_into(
+        dict(
+            type='SimMIMSwinTransformer',
+            arch=dict(TINY_SWIN),
+            img_size=64,
+            stage_cfgs=dict(block_cfgs=dict(window_size=2))), path)
     assert torch.equal(target.mask_token, encoder['mask_token'])

@@ -30,15 +30,24 @@ def decide(tmp_path, fake_cuda, with_nvcc, **env):
     nvcc = cuda_home / 'bin' / 'nvcc'
     nvcc.write_text('#!/bin/sh\necho fake nvcc\n')
     nvcc.chmod(0o755)
-    environment = dict(os.environ, PYTHON=sys.executable, PYTHONPATH=str(site),
-                       SIMMIM_MM_CACHE=str(tmp_path / 'cache'), PATH='/usr/bin:/bin', **env)
+    environment = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        PYTHONPATH=str(site),
+        SIMMIM_MM_CACHE=str(tmp_path / 'cache'),
+        PATH='/usr/bin:/bin',
+        **env)
     environment.pop('TORCH_CUDA_ARCH_LIST', None)
     environment.pop('CUDA_HOME', None)
     if with_nvcc:
         environment['CUDA_HOME'] = str(cuda_home)
     environment.update(env)
-    result = subprocess.run(['bash', osp.join(REPO_ROOT, 'tools', 'build_mmcv.sh'), '--dry-run'],
-                            capture_output=True, text=True, env=environment, timeout=120)
+    result = subprocess.run(
+        ['bash', osp.join(REPO_ROOT, 'tools', 'build_mmcv.sh'), '--dry-run'],
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=120)
     assert result.returncode == 0, result.stderr
     return osp.basename(result.stdout.strip().splitlines()[-1]), result.stderr
 
@@ -79,12 +88,19 @@ def test_mmcv_cuda_forces_the_choice(tmp_path, force, expected):
 
 
 def test_mmcv_cuda_1_fails_when_cuda_ops_cannot_be_built(tmp_path):
-    environment = dict(os.environ, PYTHON=sys.executable, MMCV_CUDA='1', PATH='/usr/bin:/bin',
-                       SIMMIM_MM_CACHE=str(tmp_path))
+    environment = dict(
+        os.environ,
+        PYTHON=sys.executable,
+        MMCV_CUDA='1',
+        PATH='/usr/bin:/bin',
+        SIMMIM_MM_CACHE=str(tmp_path))
     environment.pop('CUDA_HOME', None)
     result = subprocess.run(
         ['bash', osp.join(REPO_ROOT, 'tools', 'build_mmcv.sh'), '--dry-run'],
-        capture_output=True, text=True, timeout=120, env=environment)
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=environment)
     assert result.returncode != 0 and 'MMCV_CUDA=1 but CUDA ops cannot be built' in result.stderr
 
 

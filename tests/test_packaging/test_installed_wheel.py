@@ -15,17 +15,16 @@ import pytest
 import torch
 import yaml
 
-from conftest import REPO_ROOT, demo_config
-
 from checkpoint_helpers import build, to_official
+from conftest import REPO_ROOT, demo_config
 from loopback_server import LoopbackServer
 
 DEMO = 'demo/simmim_swin-demo_1xb8-800iter_photos-96px.py'
 
 
 def run(command, cwd, **env):
-    result = subprocess.run(command, capture_output=True, text=True, cwd=cwd, timeout=900,
-                            env=dict(os.environ, **env))
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=cwd, timeout=900, env=dict(os.environ, **env))
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
     return result.stdout
 
@@ -35,11 +34,18 @@ def installed(tmp_path_factory):
     """(python, site-packages/simmim_mm) of a venv with only the simmim_mm wheel in it."""
     root = tmp_path_factory.mktemp('wheel')
     src = root / 'src'  # a copy, so the build leaves nothing in the checkout
-    shutil.copytree(REPO_ROOT, src, symlinks=True, ignore=shutil.ignore_patterns(
-        '.git', '.venv', 'work_dirs', '__pycache__', '*.egg-info', 'build', 'dist',
-        '.pytest_cache'))
-    run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q',
-         '-w', str(root / 'dist'), str(src)], cwd=str(root))
+    shutil.copytree(
+        REPO_ROOT,
+        src,
+        symlinks=True,
+        ignore=shutil.ignore_patterns('.git', '.venv', 'work_dirs', '__pycache__', '*.egg-info',
+                                      'build', 'dist', '.pytest_cache'))
+    run([
+        sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '-q', '-w',
+        str(root / 'dist'),
+        str(src)
+    ],
+        cwd=str(root))
     (wheel, ) = (root / 'dist').glob('simmim_mm-*.whl')
     venv = root / 'venv'
     run([sys.executable, '-m', 'venv', '--without-pip', str(venv)], cwd=str(root))
@@ -47,13 +53,17 @@ def installed(tmp_path_factory):
     site = run([python, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'],
                cwd=str(root)).strip()
     run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--target', site,
-         str(wheel)], cwd=str(root))
+         str(wheel)],
+        cwd=str(root))
     # this environment's packages after the venv's own (a .pth file: not a site dir, so the
     # editable simmim_mm of this environment is not picked up)
     with open(osp.join(site, 'environment_packages.pth'), 'w') as f:
         f.write(sysconfig.get_paths()['purelib'] + '\n')
-    return dict(python=python, package=osp.join(site, 'simmim_mm'), wheel=str(wheel),
-                user=tmp_path_factory.mktemp('user'))
+    return dict(
+        python=python,
+        package=osp.join(site, 'simmim_mm'),
+        wheel=str(wheel),
+        user=tmp_path_factory.mktemp('user'))
 
 
 def test_wheel_carries_configs_tools_and_model_index(installed):
@@ -82,12 +92,23 @@ def test_model_zoo_lists_and_downloads(installed, tmp_path):
     data = os.urandom(4096)
     with LoopbackServer() as server:
         server.files['/w.pth'] = data
-        (tmp_path / 'metafile.yml').write_text(yaml.safe_dump(dict(Models=[dict(
-            Name='loopback', Weights=server.url + '/w.pth',
-            Metadata={'Source Format': 'none', 'SHA256': hashlib.sha256(data).hexdigest()})])))
+        (tmp_path / 'metafile.yml').write_text(
+            yaml.safe_dump(
+                dict(Models=[
+                    dict(
+                        Name='loopback',
+                        Weights=server.url + '/w.pth',
+                        Metadata={
+                            'Source Format': 'none',
+                            'SHA256': hashlib.sha256(data).hexdigest()
+                        })
+                ])))
         (tmp_path / 'model-index.yml').write_text(yaml.safe_dump({'Import': ['metafile.yml']}))
-        out = run([installed['python'], tool, '--index', str(tmp_path / 'model-index.yml'),
-                   'download', 'loopback', '--root', str(tmp_path / 'cache'), '--no-progress'],
+        out = run([
+            installed['python'], tool, '--index',
+            str(tmp_path / 'model-index.yml'), 'download', 'loopback', '--root',
+            str(tmp_path / 'cache'), '--no-progress'
+        ],
                   cwd=str(installed['user']))
     path = out.strip().splitlines()[-1]
     assert path.startswith(str(tmp_path / 'cache')) and open(path, 'rb').read() == data
@@ -96,10 +117,15 @@ def test_model_zoo_lists_and_downloads(installed, tmp_path):
 def test_user_config_inherits_a_shipped_config(installed):
     """`_base_ = 'simmim_mm::demo/...'` from a config outside the repository trains."""
     user = installed['user']
-    (user / 'my_simmim.py').write_text(demo_config(
-        None, 2, base=f'simmim_mm::{DEMO}', param_scheduler=None, checkpoint_interval=2,
-        log_interval=None,
-        pipeline="""[
+    (user / 'my_simmim.py').write_text(
+        demo_config(
+            None,
+            2,
+            base=f'simmim_mm::{DEMO}',
+            param_scheduler=None,
+            checkpoint_interval=2,
+            log_interval=None,
+            pipeline="""[
         dict(type='LoadImageFromFile'), dict(type='Resize', scale=(64, 64)),
         dict(type='SimMIMMaskGenerator', input_size=64, mask_patch_size=16,
              model_patch_size=4, mask_ratio=0.6),
@@ -112,15 +138,18 @@ def test_user_config_inherits_a_shipped_config(installed):
 def test_convert_checkpoint_matches_a_shipped_config(installed, tmp_path):
     """Without --config the converter tries the configs that the package's own model index
     names, in order: weights of the first one's model fit it."""
-    config = yaml.safe_load(open(osp.join(REPO_ROOT, 'configs', 'metafile.yml')))[
-        'Models'][0]['Config']
+    config = yaml.safe_load(open(osp.join(REPO_ROOT, 'configs',
+                                          'metafile.yml')))['Models'][0]['Config']
     model = build(osp.join(REPO_ROOT, config))
     src = tmp_path / 'official.pth'
     torch.save(dict(model=to_official(model.state_dict())), src)
     del model
     tool = osp.join(installed['package'], '.mim', 'tools', 'convert_checkpoint.py')
-    out = run([installed['python'], tool, str(src), str(tmp_path / 'out.pth'), '--from',
-               'official'], cwd=str(installed['user']))
+    out = run(
+        [installed['python'], tool,
+         str(src),
+         str(tmp_path / 'out.pth'), '--from', 'official'],
+        cwd=str(installed['user']))
     assert f'fits {osp.join(installed["package"], ".mim", config)}' in out
 
 
@@ -147,13 +176,19 @@ def test_mim_train_and_test_find_configs_by_name(installed):
     package's tools/train.py; `mim test` scores the checkpoint with tools/test.py."""
     user = installed['user']
     demo = osp.basename(DEMO)
-    run([mim(installed), 'train', 'simmim_mm', demo, '--work-dir', 'mim_run', '--cfg-options',
-         'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2'], cwd=str(user))
+    run([
+        mim(installed), 'train', 'simmim_mm', demo, '--work-dir', 'mim_run', '--cfg-options',
+        'train_cfg.max_iters=2', 'default_hooks.checkpoint.interval=2'
+    ],
+        cwd=str(user))
     checkpoint = user / 'mim_run' / 'iter_2.pth'
     assert checkpoint.is_file()
-    out = run([mim(installed), 'test', 'simmim_mm',
-               'simmim_swin-demo_1xb8-val-800iter_photos-96px.py',
-               '--checkpoint', str(checkpoint), '--work-dir', 'mim_test'], cwd=str(user))
+    out = run([
+        mim(installed), 'test', 'simmim_mm', 'simmim_swin-demo_1xb8-val-800iter_photos-96px.py',
+        '--checkpoint',
+        str(checkpoint), '--work-dir', 'mim_test'
+    ],
+              cwd=str(user))
     assert 'reconstruction/error' in out, out[-3000:]
 
 
@@ -166,7 +201,9 @@ def test_mim_does_not_see_an_editable_install():
     section of docs/en/user_guides/ways_to_run.md."""
     if osp.isdir(osp.join(sysconfig.get_paths()['purelib'], 'simmim_mm')):
         pytest.skip('simmim_mm is installed as a package here, not editable')
-    result = subprocess.run([osp.join(osp.dirname(sys.executable), 'mim'), 'search',
-                             'simmim_mm'], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([osp.join(osp.dirname(sys.executable), 'mim'), 'search', 'simmim_mm'],
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode != 0
     assert 'model-index.yml' in result.stdout + result.stderr

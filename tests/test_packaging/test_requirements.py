@@ -14,8 +14,10 @@ from conftest import REPO_ROOT
 
 def requirements(name):
     lines = open(osp.join(REPO_ROOT, 'requirements', f'{name}.txt')).read().splitlines()
-    return [Requirement(line.split('#', 1)[0].strip()) for line in lines
-            if line.split('#', 1)[0].strip()]
+    return [
+        Requirement(line.split('#', 1)[0].strip()) for line in lines
+        if line.split('#', 1)[0].strip()
+    ]
 
 
 @pytest.mark.parametrize('name', ['runtime', 'downstream', 'tests'])

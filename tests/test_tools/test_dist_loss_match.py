@@ -39,8 +39,11 @@ class RecordRankLosses(Hook):
 
 
 def fsdp_settings() -> str:
-    """What configs/pretrain/simmim_swin-large-w12_16xb128-amp-fsdp-step-800e_in1k-192px.py adds, for the tiny model."""
-    cfg = Config.fromfile(osp.join(REPO_ROOT, 'configs', 'pretrain/simmim_swin-large-w12_16xb128-amp-fsdp-step-800e_in1k-192px.py'))
+    """What the Swin-L FSDP pretraining config adds, for the tiny model:
+    configs/pretrain/simmim_swin-large-w12_16xb128-amp-fsdp-step-800e_in1k-192px.py"""
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs',
+                 'pretrain/simmim_swin-large-w12_16xb128-amp-fsdp-step-800e_in1k-192px.py'))
     assert cfg.optim_wrapper.use_fsdp
     return f'runner_type = {cfg.runner_type!r}\nstrategy = {cfg.strategy.to_dict()!r}\n'
 
@@ -53,16 +56,22 @@ def write_config(tmp_path, image_folder, batch_size, extra=''):
     turns rounding noise in near-zero gradients into whole steps)."""
     (tmp_path / 'record_rank_losses.py').write_text(LOSS_RECORDER)
     path = tmp_path / f'cfg_{batch_size}_{len(extra)}.py'
-    path.write_text(demo_config(
-        image_folder, 5, batch_size=batch_size, checkpoint_interval=5,
-        custom_hooks="[dict(type='RecordRankLosses')]",
-        before="custom_imports = dict(imports=['simmim_mm', 'record_rank_losses'], "
-               'allow_failed_imports=False)', pipeline="""[
+    path.write_text(
+        demo_config(
+            image_folder,
+            5,
+            batch_size=batch_size,
+            checkpoint_interval=5,
+            custom_hooks="[dict(type='RecordRankLosses')]",
+            before="custom_imports = dict(imports=['simmim_mm', 'record_rank_losses'], "
+            'allow_failed_imports=False)',
+            pipeline="""[
     dict(type='LoadImageFromFileOrSkip'),
     dict(type='Resize', scale=(64, 64)),
     dict(type='SeededSimMIMMaskGenerator', input_size=64, mask_patch_size=16,
          model_patch_size=4, mask_ratio=0.6),
-    dict(type='PackInputs')]""", after=f"""\
+    dict(type='PackInputs')]""",
+            after=f"""\
 train_dataloader['sampler'] = dict(type='InfiniteSampler', shuffle=True, seed=0)
 randomness = dict(seed=0)
 optim_wrapper = dict(optimizer=dict(_delete_=True, type='SGD', lr=1.0, weight_decay=0.0),
@@ -73,10 +82,10 @@ optim_wrapper = dict(optimizer=dict(_delete_=True, type='SGD', lr=1.0, weight_de
 
 
 def run(command, tmp_path, **env):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
-               PYTHONPATH=str(tmp_path), **env)
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT, env=env,
-                            timeout=600)
+    env = dict(
+        os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable, PYTHONPATH=str(tmp_path), **env)
+    result = subprocess.run(
+        command, capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600)
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
 
 
@@ -84,8 +93,13 @@ def dist_train(config, processes, work_dir, tmp_path):
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
         port = str(sock.getsockname()[1])
-    run(['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), config, str(processes),
-         '--work-dir', work_dir], tmp_path, PORT=port)
+    run([
+        'bash',
+        osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), config,
+        str(processes), '--work-dir', work_dir
+    ],
+        tmp_path,
+        PORT=port)
 
 
 def recorded(work_dir, ranks):
@@ -104,8 +118,11 @@ def test_two_processes_match_one_with_the_same_total_batch(tmp_path, image_folde
         # Runner does, so the reference is FSDP on a single rank
         dist_train(write_config(tmp_path, image_folder, 4, extra), 1, single, tmp_path)
     else:
-        run([sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'),
-             write_config(tmp_path, image_folder, 4), '--work-dir', single], tmp_path)
+        run([
+            sys.executable,
+            osp.join(REPO_ROOT, 'tools', 'train.py'),
+            write_config(tmp_path, image_folder, 4), '--work-dir', single
+        ], tmp_path)
     dist_train(write_config(tmp_path, image_folder, 2, extra), 2, double, tmp_path)
 
     # every image masks the same number of pixels, so the 4-image loss is the rank mean,
@@ -119,8 +136,10 @@ def test_two_processes_match_one_with_the_same_total_batch(tmp_path, image_folde
     # an AVX-512 EPYC; a wrong gradient average would be off by a factor of 2
     torch.testing.assert_close(got_norms, expected_norms, rtol=1e-3, atol=0)
 
-    weights = [torch.load(osp.join(d, 'iter_5.pth'), map_location='cpu',
-                          weights_only=True)['state_dict'] for d in (single, double)]
+    weights = [
+        torch.load(osp.join(d, 'iter_5.pth'), map_location='cpu', weights_only=True)['state_dict']
+        for d in (single, double)
+    ]
     assert weights[0].keys() == weights[1].keys()
     # fp32 sums a batch of 4 and two of 2 in another order (AVX-512 CPUs block the kernels
     # differently by batch size), and 5 SGD steps at lr 1.0 carry that rounding into the
@@ -128,5 +147,4 @@ def test_two_processes_match_one_with_the_same_total_batch(tmp_path, image_folde
     # all-reduce, or clipping each shard by its own norm, turns the steps' direction and moves
     # the weights by the size of a step, ~1e-2.
     for key in weights[0]:
-        torch.testing.assert_close(weights[1][key], weights[0][key], rtol=1e-4,
-                                   atol=5e-4, msg=key)
+        torch.testing.assert_close(weights[1][key], weights[0][key], rtol=1e-4, atol=5e-4, msg=key)

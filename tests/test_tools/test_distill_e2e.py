@@ -31,10 +31,16 @@ def config_path(*parts):
 def train(config_file, text, work_dir):
     with open(config_file, 'w') as f:
         f.write(text)
-    result = subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), str(config_file),
-         '--work-dir', str(work_dir)],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    result = subprocess.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'train.py'),
+        str(config_file), '--work-dir',
+        str(work_dir)
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=REPO_ROOT,
+                            timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return output
@@ -45,17 +51,25 @@ def test_pretrain_distill_finetune(tmp_path):
     make_images(images, count=4)
 
     pretrain = tmp_path / 'pretrain'
-    train(tmp_path / 'pretrain.py', demo_config(
-        str(images), 2, tiny_model=False, param_scheduler=None, checkpoint_interval=2,
-        log_interval=None,
-        pipeline=PIPELINE.format(mask=MASK), before=f"""\
+    train(
+        tmp_path / 'pretrain.py',
+        demo_config(
+            str(images),
+            2,
+            tiny_model=False,
+            param_scheduler=None,
+            checkpoint_interval=2,
+            log_interval=None,
+            pipeline=PIPELINE.format(mask=MASK),
+            before=f"""\
 model = dict(backbone=dict(img_size=64, arch={TEACHER},
                            stage_cfgs=dict(_delete_=True, block_cfgs=dict(window_size=2))))""",
-        after=FP32), pretrain)
+            after=FP32), pretrain)
     teacher_checkpoint = str(pretrain / 'iter_2.pth')
 
     distill = tmp_path / 'distill'
-    output = train(tmp_path / 'distill.py', f"""
+    output = train(
+        tmp_path / 'distill.py', f"""
 _base_ = {config_path('distill',
                       'tinymim_swin-demo-to-swin-demo-small_1xb8-200iter_photos-96px.py')!r}
 model = dict(
@@ -86,7 +100,8 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
     loader = (f"dict(batch_size=2, num_workers=0, persistent_workers=False, "
               f"dataset=dict(data_root={str(labelled)!r}, split='{{}}'))")
     finetune = tmp_path / 'finetune'
-    output = train(tmp_path / 'finetune.py', f"""
+    output = train(
+        tmp_path / 'finetune.py', f"""
 _base_ = {config_path('finetune', 'swin-tiny-w7_fd-300e-pre_16xb128-coslr-100e_in1k-224px.py')!r}
 model = dict(backbone=dict(arch={STUDENT}, init_cfg=dict(checkpoint={student_checkpoint!r})),
              head=dict(num_classes=2, in_channels=64))

@@ -49,9 +49,10 @@ def test_student_arch_options_name_the_students_encoder():
     cfg = Config.fromfile(evidence.DISTILL_CONFIGS['relations'])
     options = evidence.student_arch_options(cfg)
     arch = cfg.model.backbone.arch
-    assert options == [f'model.backbone.arch.embed_dims={arch.embed_dims}',
-                       'model.backbone.arch.depths=[1,1,1,1]',
-                       'model.backbone.arch.num_heads=[3,6,12,24]']
+    assert options == [
+        f'model.backbone.arch.embed_dims={arch.embed_dims}', 'model.backbone.arch.depths=[1,1,1,1]',
+        'model.backbone.arch.num_heads=[3,6,12,24]'
+    ]
 
 
 @pytest.mark.parametrize('per_half', [2])

@@ -25,8 +25,11 @@ spec.loader.exec_module(gpu_check)
 
 
 def script(*args, timeout=60, **env):
-    return subprocess.run(['bash', SCRIPT, *args], capture_output=True, text=True,
-                          cwd=REPO_ROOT, timeout=timeout,
+    return subprocess.run(['bash', SCRIPT, *args],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT,
+                          timeout=timeout,
                           env=dict(os.environ, PYTHON=sys.executable, **env))
 
 
@@ -74,6 +77,7 @@ def test_install_refuses_a_folder_that_is_no_kit_or_for_another_python(tmp_path)
 
 # ---- what the kit is made of, against requirements/ read here ------------------------------
 
+
 def read_requirements(name):
     path = osp.join(REPO_ROOT, 'requirements', f'{name}.txt')
     lines = [line.split('#', 1)[0].strip() for line in open(path)]
@@ -88,21 +92,25 @@ NODE_OWNS = {'torch', 'torchvision'}  # the GPU machine's CUDA build, never in t
 
 
 def test_the_kit_asks_for_the_requirements_but_the_nodes_torch_and_mmcv():
-    expected = [str(req) for name in ('runtime', 'downstream', 'tests')
-                for req in read_requirements(name)
-                if canonical(req.name) not in NODE_OWNS | {'mmcv'}]
+    expected = [
+        str(req) for name in ('runtime', 'downstream', 'tests') for req in read_requirements(name)
+        if canonical(req.name) not in NODE_OWNS | {'mmcv'}
+    ]
     # and `wheel`: setuptools < 70.1 needs it for the editable install, run without build
     # isolation (offline)
     assert [str(Requirement(line)) for line in gpu_check.kit_requirements()] == \
         expected + ['wheel']
-    assert {'mmengine', 'mmpretrain', 'mmdet', 'mmsegmentation'} <= {
-        canonical(Requirement(line).name) for line in gpu_check.kit_requirements()}
+    assert {'mmengine', 'mmpretrain', 'mmdet', 'mmsegmentation'
+            } <= {canonical(Requirement(line).name)
+                  for line in gpu_check.kit_requirements()}
 
 
 def test_the_kit_pins_are_constraints_txt():
     pins = {canonical(req.name): str(req.specifier) for req in read_requirements('constraints')}
-    kit = {canonical(Requirement(line).name): str(Requirement(line).specifier)
-           for line in gpu_check.kit_constraints()}
+    kit = {
+        canonical(Requirement(line).name): str(Requirement(line).specifier)
+        for line in gpu_check.kit_constraints()
+    }
     assert kit == {name: pin for name, pin in pins.items() if name not in NODE_OWNS}
     assert all(pin.startswith('==') for pin in kit.values())
     assert gpu_check.mmcv_version() == pins['mmcv'][2:]
@@ -156,8 +164,11 @@ def fake_python(tmp_path):
     path.write_text(FAKE_PYTHON)
     path.chmod(path.stat().st_mode | stat.S_IEXEC)
     log = tmp_path / 'pip.log'
-    return dict(PREPARE_PYTHON=str(path), FAKE_PYTHON=str(path), REAL_PYTHON=sys.executable,
-                FAKE_LOG=str(log)), log
+    return dict(
+        PREPARE_PYTHON=str(path),
+        FAKE_PYTHON=str(path),
+        REAL_PYTHON=sys.executable,
+        FAKE_LOG=str(log)), log
 
 
 def test_prepare_downloads_the_requirements_pinned_by_constraints_txt(tmp_path, fake_python):
@@ -166,11 +177,12 @@ def test_prepare_downloads_the_requirements_pinned_by_constraints_txt(tmp_path, 
     node_has.write_text('numpy\nopencv-python-headless==4.11.0\nsetuptools\n'
                         'transformers==5.17.0\n# a comment\n')
     kit = tmp_path / 'kit'
-    result = script('prepare', str(kit), '--python-version', '3.12', '--node-has',
-                    str(node_has), **env)
+    result = script('prepare', str(kit), '--python-version', '3.12', '--node-has', str(node_has),
+                    **env)
     assert result.returncode == 0, result.stderr
-    downloads = [line.split() for line in log.read_text().splitlines()
-                 if line.startswith('-m pip download')]
+    downloads = [
+        line.split() for line in log.read_text().splitlines() if line.startswith('-m pip download')
+    ]
     main = next(args for args in downloads if '-c' in args)
     # for the GPU machine's Python, wheels only, with dependencies (no --no-deps)
     assert {'--only-binary=:all:', '--python-version', '3.12', 'cp312'} <= set(main)
@@ -178,11 +190,19 @@ def test_prepare_downloads_the_requirements_pinned_by_constraints_txt(tmp_path, 
     # the constraints are constraints.txt's pins but torch / torchvision, read independently
     pins = {canonical(r.name): str(r.specifier) for r in read_requirements('constraints')}
     written = [Requirement(line) for line in (kit / 'constraints.txt').read_text().split()]
-    assert {canonical(r.name): str(r.specifier) for r in written} == {
-        name: pin for name, pin in pins.items() if name not in NODE_OWNS}
+    assert {
+        canonical(r.name): str(r.specifier)
+        for r in written
+    } == {
+        name: pin
+        for name, pin in pins.items() if name not in NODE_OWNS
+    }
     asked = {canonical(Requirement(arg).name) for arg in main[main.index('-c') + 2:]}
-    wanted = {canonical(r.name) for name in ('runtime', 'downstream', 'tests')
-              for r in read_requirements(name)}
+    wanted = {
+        canonical(r.name)
+        for name in ('runtime', 'downstream', 'tests')
+        for r in read_requirements(name)
+    }
     assert asked == wanted - NODE_OWNS - {'mmcv'} | {'wheel'}
     # --node-has left out what the node has (numpy, cv2 under another name), not the pinned
     wheels = {gpu_check.wheel_name_version(name)[0] for name in os.listdir(kit / 'wheels')}
@@ -198,27 +218,29 @@ def test_prepare_downloads_the_requirements_pinned_by_constraints_txt(tmp_path, 
 
 # ---- which wheels install takes ---------------------------------------------------------------
 
-WHEELS = ['kit/wheels/mmengine-0.10.7-py3-none-any.whl',
-          'kit/wheels/setuptools-80.9.0-py3-none-any.whl',
-          'kit/wheels/numpy-2.3.0-cp312-cp312-manylinux_2_28_x86_64.whl',
-          'kit/wheels/opencv_python-4.12.0-cp312-abi3-manylinux_2_28_x86_64.whl',
-          'kit/wheels/Model_Index-0.1.11-py3-none-any.whl']
+WHEELS = [
+    'kit/wheels/mmengine-0.10.7-py3-none-any.whl', 'kit/wheels/setuptools-80.9.0-py3-none-any.whl',
+    'kit/wheels/numpy-2.3.0-cp312-cp312-manylinux_2_28_x86_64.whl',
+    'kit/wheels/opencv_python-4.12.0-cp312-abi3-manylinux_2_28_x86_64.whl',
+    'kit/wheels/Model_Index-0.1.11-py3-none-any.whl'
+]
 REQUIREMENTS = ['mmengine>=0.10.4,<1.0', 'setuptools<82', 'numpy', 'model-index']
 
 
-@pytest.mark.parametrize('installed, expected', [
-    # a bare Python: every wheel
-    ({}, WHEELS),
-    # what the Python has within the requirements' range is kept, whatever the kit's version
-    (dict(mmengine='0.10.4', numpy='1.26.4', model_index='0.1.11'),
-     [WHEELS[1], WHEELS[3]]),
-    # setuptools 82 is outside `setuptools<82`: the kit's replaces it; cv2 under another name
-    # is cv2
-    (dict(setuptools='82.0.0', opencv_python_headless='4.11.0', numpy='2.0.0'),
-     [WHEELS[0], WHEELS[1], WHEELS[4]]),
-    # mmengine 0.9 is outside the range: the kit's 0.10.7
-    (dict(mmengine='0.9.1', setuptools='80.0.0'), [WHEELS[0], WHEELS[2], WHEELS[3], WHEELS[4]]),
-])
+@pytest.mark.parametrize(
+    'installed, expected',
+    [
+        # a bare Python: every wheel
+        ({}, WHEELS),
+        # what the Python has within the requirements' range is kept, whatever the kit's version
+        (dict(mmengine='0.10.4', numpy='1.26.4', model_index='0.1.11'), [WHEELS[1], WHEELS[3]]),
+        # setuptools 82 is outside `setuptools<82`: the kit's replaces it; cv2 under another name
+        # is cv2
+        (dict(setuptools='82.0.0', opencv_python_headless='4.11.0',
+              numpy='2.0.0'), [WHEELS[0], WHEELS[1], WHEELS[4]]),
+        # mmengine 0.9 is outside the range: the kit's 0.10.7
+        (dict(mmengine='0.9.1', setuptools='80.0.0'), [WHEELS[0], WHEELS[2], WHEELS[3], WHEELS[4]]),
+    ])
 def test_install_takes_the_wheels_of_what_the_python_lacks(installed, expected):
     installed = {canonical(name): version for name, version in installed.items()}
     to_install, kept = gpu_check.install_plan(WHEELS, installed, REQUIREMENTS)
@@ -228,14 +250,18 @@ def test_install_takes_the_wheels_of_what_the_python_lacks(installed, expected):
 
 def test_a_missing_wheel_is_named():
     wheels = [w for w in WHEELS if 'mmengine' not in w]
-    with pytest.raises(SystemExit, match=r'the kit has no wheel for mmengine<1.0,>=0.10.4 and '
-                       r'this Python lacks it'):
+    with pytest.raises(
+            SystemExit,
+            match=r'the kit has no wheel for mmengine<1.0,>=0.10.4 and '
+            r'this Python lacks it'):
         gpu_check.install_plan(wheels, {}, REQUIREMENTS)
     # installed outside the range, and the kit's own outside it too
-    with pytest.raises(SystemExit, match=r'no wheel for setuptools<82 and this Python has '
-                       r'setuptools 82.0.0'):
-        gpu_check.install_plan([WHEELS[0].replace('mmengine', 'setuptools').replace(
-            '0.10.7', '82.1.0')], dict(setuptools='82.0.0'), ['setuptools<82'])
+    with pytest.raises(
+            SystemExit, match=r'no wheel for setuptools<82 and this Python has '
+            r'setuptools 82.0.0'):
+        gpu_check.install_plan(
+            [WHEELS[0].replace('mmengine', 'setuptools').replace('0.10.7', '82.1.0')],
+            dict(setuptools='82.0.0'), ['setuptools<82'])
 
 
 def test_install_dry_run_on_this_python(tmp_path):
@@ -248,12 +274,14 @@ def test_install_dry_run_on_this_python(tmp_path):
         (kit / 'wheels' / name).write_bytes(b'')
     result = script('install', str(kit), '--dry-run')
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split('\n') == ['would install not_installed_here-1.0-py3-none-any.whl',
-                                         'would install simmim_mm', '']
+    assert result.stdout.split('\n') == [
+        'would install not_installed_here-1.0-py3-none-any.whl', 'would install simmim_mm', ''
+    ]
     assert 'keeps mmengine' in result.stderr and 'keeps braceexpand' in result.stderr
 
 
 # ---- run and its summary ----------------------------------------------------------------------
+
 
 def fake_logs(logdir):
     rows = [('a', 'passed', 61, 'CUDA tests (tests/test_cuda)', ''),
@@ -276,29 +304,51 @@ def fake_logs(logdir):
         '<testcase classname="t" name="test_bf16"><skipped message="this GPU has no bf16"/>'
         '</testcase></testsuite></testsuites>')
     (logdir / 'b.detail').write_text('loss 0.9 (it 10) -> 0.5 (it 50) -> 0.45 (it 60)\n')
-    result = dict(images_per_s=812.4, seconds_per_step=[0.16], train_flops_per_image=5e10,
-                  flop_utilization=0.412, peak_memory_bytes=30 * 2**30)
-    (logdir / 'c_swin_bf16.json').write_text(json.dumps(dict(
-        kind='train', batch_size=128, precision='bf16',
-        results=dict(simmim_mm=result, mmpretrain=dict(result, images_per_s=700.0,
-                                                       flop_utilization=0.355)),
-        speedup=812.4 / 700.0, check=dict(tolerance=0.2, agrees=True))))
-    (logdir / 'c_compress_vit-base-p16-to-vit-small-p16.json').write_text(json.dumps(dict(
-        kind='compress', batch_size=64, precision='bf16', image_size=224,
-        results=dict(teacher=dict(images_per_s=900.0), student=dict(images_per_s=3100.0)),
-        teacher_over_student=dict(parameters=3.966, flops=3.818, speedup=3.4444,
-                                  cpu_speedup=3.0))))
-    (logdir / 'c_vit_bf16.json').write_text(json.dumps(dict(  # a GPU without datasheet peak
-        kind='train', batch_size=128, precision='bf16', check=dict(tolerance=0.2, agrees=False),
-        results=dict(simmim_mm=dict(result, flop_utilization=None)))))
+    result = dict(
+        images_per_s=812.4,
+        seconds_per_step=[0.16],
+        train_flops_per_image=5e10,
+        flop_utilization=0.412,
+        peak_memory_bytes=30 * 2**30)
+    (logdir / 'c_swin_bf16.json').write_text(
+        json.dumps(
+            dict(
+                kind='train',
+                batch_size=128,
+                precision='bf16',
+                results=dict(
+                    simmim_mm=result,
+                    mmpretrain=dict(result, images_per_s=700.0, flop_utilization=0.355)),
+                speedup=812.4 / 700.0,
+                check=dict(tolerance=0.2, agrees=True))))
+    (logdir / 'c_compress_vit-base-p16-to-vit-small-p16.json').write_text(
+        json.dumps(
+            dict(
+                kind='compress',
+                batch_size=64,
+                precision='bf16',
+                image_size=224,
+                results=dict(teacher=dict(images_per_s=900.0), student=dict(images_per_s=3100.0)),
+                teacher_over_student=dict(
+                    parameters=3.966, flops=3.818, speedup=3.4444, cpu_speedup=3.0))))
+    (logdir / 'c_vit_bf16.json').write_text(
+        json.dumps(
+            dict(  # a GPU without datasheet peak
+                kind='train',
+                batch_size=128,
+                precision='bf16',
+                check=dict(tolerance=0.2, agrees=False),
+                results=dict(simmim_mm=dict(result, flop_utilization=None)))))
 
 
 def test_summary_table_from_logs(tmp_path):
     fake_logs(tmp_path)
     text = gpu_check.summary(str(tmp_path))
     assert text == (tmp_path / 'summary.md').read_text()
-    table = {line.split(' | ')[0].lstrip('| '): line.split(' | ')[1:]
-             for line in text.splitlines() if line.startswith('| ') and ' | ' in line}
+    table = {
+        line.split(' | ')[0].lstrip('| '): line.split(' | ')[1:]
+        for line in text.splitlines() if line.startswith('| ') and ' | ' in line
+    }
     assert '- GPU: NVIDIA H100 80GB HBM3; 16 CPUs' in text
     assert table['a CUDA tests (tests/test_cuda)'][:2] == ['passed', '61']
     assert '1 passed, 1 failed, 1 skipped (failed: test_amp) (skipped: this GPU has no bf16)' \
@@ -336,25 +386,29 @@ def test_demo_check_needs_both_runs_and_the_resume(tmp_path):
     (run / 'vis_data').mkdir(parents=True)
     (run / 'vis_data' / 'scalars.json').write_text(''.join(
         json.dumps(dict(iter=i, loss=1.0 / i, time=0.1)) + '\n' for i in (10, 20)))
-    with pytest.raises(SystemExit, match='no loss logged at iteration 30; no checkpoint '
-                       'iter_30.pth; the second run did not resume from iteration 20'):
+    with pytest.raises(
+            SystemExit,
+            match='no loss logged at iteration 30; no checkpoint '
+            'iter_30.pth; the second run did not resume from iteration 20'):
         gpu_check.check_demo(str(tmp_path), 20, 30)
     (run / 'vis_data' / 'scalars.json').write_text(''.join(
         json.dumps(dict(iter=i, loss=1.0 / i, time=0.1)) + '\n' for i in (10, 20, 30)))
     (run / '20260101_000000.log').write_text('... resumed epoch: 0, iter: 20\n')
     (tmp_path / 'iter_30.pth').write_bytes(b'')
-    assert gpu_check.check_demo(str(tmp_path), 20, 30) == (
-        'loss 0.1000 (it 10) -> 0.0500 (it 20) -> 0.0333 (it 30, resumed), 0.100 s/it')
+    assert gpu_check.check_demo(
+        str(tmp_path), 20,
+        30) == ('loss 0.1000 (it 10) -> 0.0500 (it 20) -> 0.0333 (it 30, resumed), 0.100 s/it')
 
 
 def test_run_without_a_gpu_skips_and_says_why(tmp_path):
-    result = script('run', str(tmp_path / 'logs'), '--budget-s', '200', timeout=240,
-                    CUDA_VISIBLE_DEVICES='')
+    result = script(
+        'run', str(tmp_path / 'logs'), '--budget-s', '200', timeout=240, CUDA_VISIBLE_DEVICES='')
     assert result.returncode == 0, result.stdout + result.stderr
     summary = (tmp_path / 'logs' / 'summary.md').read_text()
     assert summary in result.stdout
-    assert re.search(r'\| a CUDA tests \(tests/test_cuda\) \| skipped \| \d+ \| \d+ skipped '
-                     r'\(skipped: needs a CUDA GPU', summary)
+    assert re.search(
+        r'\| a CUDA tests \(tests/test_cuda\) \| skipped \| \d+ \| \d+ skipped '
+        r'\(skipped: needs a CUDA GPU', summary)
     for step in ('b demo', 'c benchmarks', 'd Mask R-CNN'):
         assert re.search(rf'\| {step}[^|]*\| skipped \| 0 \| no CUDA GPU', summary), step
     assert not osp.exists(tmp_path / 'logs' / 'mmcv_build.log')  # nothing to build for

@@ -37,24 +37,36 @@ LocalBackend.put = put
 '''
 
 
-def write_config(tmp_path, image_folder, max_iters, num_workers=0, interval=4, imports=(),
+def write_config(tmp_path,
+                 image_folder,
+                 max_iters,
+                 num_workers=0,
+                 interval=4,
+                 imports=(),
                  amp=False):
     """The demo config, shrunk: a 4-block Swin with drop path (random in the training process,
     so its RNG state must survive the resume), a warmup + cosine schedule that crosses the
     resume point, deterministic settings; fp32 unless ``amp`` (the configs' mixed precision:
     fp16 with a loss scaler on CUDA)."""
     path = tmp_path / f'cfg_{max_iters}_{num_workers}_{len(imports)}_{amp}.py'
-    path.write_text(demo_config(
-        image_folder, max_iters, tiny_model=False, num_workers=num_workers,
-        checkpoint_interval=interval, before=f"""\
+    path.write_text(
+        demo_config(
+            image_folder,
+            max_iters,
+            tiny_model=False,
+            num_workers=num_workers,
+            checkpoint_interval=interval,
+            before=f"""\
 custom_imports = dict(imports=['simmim_mm', *{list(imports)!r}], allow_failed_imports=False)
 model = dict(backbone=dict(
     arch=dict(_delete_=True, embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 2, 4, 8]),
-    drop_path_rate=0.2))""", param_scheduler="""[
+    drop_path_rate=0.2))""",
+            param_scheduler="""[
     dict(type='LinearLR', start_factor=0.1, by_epoch=False, begin=0, end=3),
     dict(type='FullPhaseCosineAnnealingLR', T_max=8, eta_min_ratio=0.01, by_epoch=False,
          begin=3, end=8),
-]""", after=f"""\
+]""",
+            after=f"""\
 randomness = dict(seed=0, deterministic=True)
 {'' if amp else FP32}"""))
     return str(path)
@@ -69,8 +81,13 @@ def environment(**extra):
 
 
 def train(config, work_dir, *extra):
-    result = subprocess.run(command(config, work_dir, *extra), capture_output=True, text=True,
-                            cwd=REPO_ROOT, env=environment(), timeout=300)
+    result = subprocess.run(
+        command(config, work_dir, *extra),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=environment(),
+        timeout=300)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result.stdout + result.stderr
 
@@ -89,13 +106,21 @@ def checkpoint(work_dir, name='iter_8.pth'):
     return torch.load(osp.join(work_dir, name), map_location='cpu', weights_only=True)
 
 
-@pytest.mark.parametrize('device,num_workers', [
-    pytest.param('cpu', 0, id='cpu'),
-    pytest.param('cpu', 2, id='cpu-2workers'),
-    # the configs' fp16 AMP on the GPU; run by the GPU check (tools/gpu_check.sh)
-    pytest.param('cuda', 2, id='cuda-2workers', marks=[pytest.mark.cuda, pytest.mark.skipif(
-        not HAS_CUDA, reason='needs a CUDA GPU: torch sees none here')]),
-])
+@pytest.mark.parametrize(
+    'device,num_workers',
+    [
+        pytest.param('cpu', 0, id='cpu'),
+        pytest.param('cpu', 2, id='cpu-2workers'),
+        # the configs' fp16 AMP on the GPU; run by the GPU check (tools/gpu_check.sh)
+        pytest.param(
+            'cuda',
+            2,
+            id='cuda-2workers',
+            marks=[
+                pytest.mark.cuda,
+                pytest.mark.skipif(not HAS_CUDA, reason='needs a CUDA GPU: torch sees none here')
+            ]),
+    ])
 def test_resume_reproduces_uninterrupted_run(tmp_path, image_folder, monkeypatch, device,
                                              num_workers):
     """Stopped after iteration 4 and resumed: bit for bit the losses, learning rates and
@@ -109,8 +134,7 @@ def test_resume_reproduces_uninterrupted_run(tmp_path, image_folder, monkeypatch
     amp = device == 'cuda'
     train(write_config(tmp_path, image_folder, 8, num_workers, amp=amp), straight)
     train(write_config(tmp_path, image_folder, 4, num_workers, amp=amp), split)
-    output = train(write_config(tmp_path, image_folder, 8, num_workers, amp=amp), split,
-                   '--resume')
+    output = train(write_config(tmp_path, image_folder, 8, num_workers, amp=amp), split, '--resume')
     assert 'resumed epoch: 0, iter: 4' in output
 
     expected, resumed = logged(straight, 'loss'), logged(split, 'loss')
@@ -137,7 +161,9 @@ def test_kill_while_saving_checkpoint_then_resume(tmp_path, image_folder):
     (slow / 'slow_save.py').write_text(SLOW_SAVE)
     config = write_config(tmp_path, image_folder, 12, imports=['slow_save'])
     process = subprocess.Popen(
-        command(config, work_dir), cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
+        command(config, work_dir),
+        cwd=REPO_ROOT,
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=environment(SLOW_SAVE_ITER='8', PYTHONPATH=f'{slow}{os.pathsep}{REPO_ROOT}'))
     try:
@@ -146,8 +172,10 @@ def test_kill_while_saving_checkpoint_then_resume(tmp_path, image_folder):
         while not partial and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
             # under whichever name it is being written
-            partial = [p for pattern in ('iter_8.pth', '.iter_8.pth.*.tmp')
-                       for p in glob.glob(osp.join(work_dir, pattern)) if osp.getsize(p) > 0]
+            partial = [
+                p for pattern in ('iter_8.pth', '.iter_8.pth.*.tmp')
+                for p in glob.glob(osp.join(work_dir, pattern)) if osp.getsize(p) > 0
+            ]
         assert partial, f'no checkpoint being written (exit code {process.poll()})'
         process.send_signal(signal.SIGKILL)
     finally:
@@ -164,8 +192,7 @@ def test_kill_while_saving_checkpoint_then_resume(tmp_path, image_folder):
     output = train(write_config(tmp_path, image_folder, 12), work_dir, '--resume')
     assert 'resumed epoch: 0, iter: 4' in output
     assert set(range(5, 13)) <= set(logged(work_dir, 'loss'))
-    final = torch.load(osp.join(work_dir, 'iter_12.pth'), map_location='cpu',
-                       weights_only=True)
+    final = torch.load(osp.join(work_dir, 'iter_12.pth'), map_location='cpu', weights_only=True)
     assert final['meta']['iter'] == 12
     assert not osp.exists(previous)  # outdated checkpoints are still pruned, just later
     assert not glob.glob(osp.join(work_dir, '.*.tmp'))  # the killed run's half file too
@@ -181,13 +208,16 @@ def test_killed_at_random_moments_always_resumes(tmp_path, image_folder):
     rng = random.Random(0)
     for _ in range(3):
         before = open(pointer).read() if osp.exists(pointer) else None
-        process = subprocess.Popen(command(config, work_dir, '--resume'), cwd=REPO_ROOT,
-                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   env=environment())
+        process = subprocess.Popen(
+            command(config, work_dir, '--resume'),
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env=environment())
         deadline = time.monotonic() + 60
         # wait until this run has saved, then kill it a moment later
-        while (process.poll() is None and time.monotonic() < deadline and
-               (not osp.exists(pointer) or open(pointer).read() == before)):
+        while (process.poll() is None and time.monotonic() < deadline
+               and (not osp.exists(pointer) or open(pointer).read() == before)):
             time.sleep(0.02)
         time.sleep(rng.uniform(0, 0.3))
         process.kill()
@@ -202,5 +232,6 @@ def test_killed_at_random_moments_always_resumes(tmp_path, image_folder):
     resumed_at = torch.load(latest, map_location='cpu', weights_only=True)['meta']['iter']
     output = train(write_config(tmp_path, image_folder, 40), work_dir, '--resume')
     assert f'resumed epoch: 0, iter: {resumed_at}' in output
-    assert torch.load(osp.join(work_dir, 'iter_40.pth'), map_location='cpu',
-                      weights_only=True)['meta']['iter'] == 40
+    assert torch.load(
+        osp.join(work_dir, 'iter_40.pth'), map_location='cpu',
+        weights_only=True)['meta']['iter'] == 40

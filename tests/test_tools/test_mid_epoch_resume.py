@@ -82,8 +82,12 @@ randomness = dict(seed=0, deterministic=True)
 
 
 def environment(tmp_path, **extra):
-    return dict(os.environ, OMP_NUM_THREADS='1', PYTHON=sys.executable,
-                PYTHONPATH=f'{tmp_path}{os.pathsep}{REPO_ROOT}', **extra)
+    return dict(
+        os.environ,
+        OMP_NUM_THREADS='1',
+        PYTHON=sys.executable,
+        PYTHONPATH=f'{tmp_path}{os.pathsep}{REPO_ROOT}',
+        **extra)
 
 
 def launch(config, work_dir, processes, tmp_path, *extra, **env):
@@ -94,12 +98,16 @@ def launch(config, work_dir, processes, tmp_path, *extra, **env):
             sock.bind(('127.0.0.1', 0))
             port = str(sock.getsockname()[1])
         env['PORT'] = port
-        command = ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), config,
-                   str(processes)]
+        command = ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), config, str(processes)]
     # its own process group: the test signals the whole job, as Slurm does
-    return subprocess.Popen(command + ['--work-dir', work_dir, *extra], cwd=REPO_ROOT,
-                            env=environment(tmp_path, **env), start_new_session=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        command + ['--work-dir', work_dir, *extra],
+        cwd=REPO_ROOT,
+        env=environment(tmp_path, **env),
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True)
 
 
 def finish(process, expect=0):
@@ -174,10 +182,14 @@ def twelve_images(tmp_path):
 
 def shards_of(tmp_path, image_folder):
     """The images as shards of 5, 5 and 2 (an epoch crosses shards), written by the tool."""
-    out = subprocess.run([sys.executable, osp.join(REPO_ROOT, 'tools', 'dataset_converters',
-                                                   'images_to_shards.py'),
-                          image_folder, str(tmp_path / 'shards'), '--samples-per-shard', '5'],
-                         env=environment(tmp_path), capture_output=True, text=True)
+    out = subprocess.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'dataset_converters', 'images_to_shards.py'), image_folder,
+        str(tmp_path / 'shards'), '--samples-per-shard', '5'
+    ],
+                         env=environment(tmp_path),
+                         capture_output=True,
+                         text=True)
     assert out.returncode == 0, out.stderr
     return str(tmp_path / 'shards' / 'shards-{000000..000002}.tar')
 
@@ -185,8 +197,7 @@ def shards_of(tmp_path, image_folder):
 @pytest.mark.parametrize('source', ['folder', 'shards'])
 def test_sigkill_mid_epoch_two_processes_resume_exactly(tmp_path, twelve_images, source):
     shards = shards_of(tmp_path, twelve_images) if source == 'shards' else None
-    config = write_config(tmp_path, twelve_images, resume_interval=4, batch_size=1,
-                          shards=shards)
+    config = write_config(tmp_path, twelve_images, resume_interval=4, batch_size=1, shards=shards)
     straight, killed = str(tmp_path / 'straight'), str(tmp_path / 'killed')
     output = finish(launch(config, straight, 2, tmp_path))
     assert ('Reading shards' in output) == (source == 'shards')
@@ -217,8 +228,10 @@ def test_sigkill_mid_epoch_two_processes_resume_exactly(tmp_path, twelve_images,
         assert len({expected[i]['loss'] for i in expected}) == 12  # not a trivial comparison
         # bit for bit: the same images, crops, flips, masks, drop path and lr
         assert resumed == expected
-    weights = [torch.load(osp.join(d, 'epoch_2.pth'), map_location='cpu',
-                          weights_only=True)['state_dict'] for d in (straight, killed)]
+    weights = [
+        torch.load(osp.join(d, 'epoch_2.pth'), map_location='cpu', weights_only=True)['state_dict']
+        for d in (straight, killed)
+    ]
     for key in weights[0]:
         assert torch.equal(weights[0][key], weights[1][key]), key
 
@@ -227,8 +240,7 @@ def test_sigkill_mid_epoch_two_processes_resume_exactly(tmp_path, twelve_images,
 def test_sigterm_saves_at_the_end_of_the_iteration_and_resume_goes_on(tmp_path, twelve_images,
                                                                       source):
     shards = shards_of(tmp_path, twelve_images) if source == 'shards' else None
-    config = write_config(tmp_path, twelve_images, resume_interval=100, batch_size=2,
-                          shards=shards)
+    config = write_config(tmp_path, twelve_images, resume_interval=100, batch_size=2, shards=shards)
     straight, stopped = str(tmp_path / 'straight'), str(tmp_path / 'stopped')
     output = finish(launch(config, straight, 1, tmp_path))
     assert ('Reading shards' in output) == (source == 'shards')
@@ -250,10 +262,13 @@ def test_sigterm_saves_at_the_end_of_the_iteration_and_resume_goes_on(tmp_path, 
     assert iterations(stopped) == iterations(straight)
 
 
-def test_shards_resumed_with_another_world_size_continue_at_the_next_epoch(
-        tmp_path, twelve_images):
-    config = write_config(tmp_path, twelve_images, resume_interval=4, batch_size=1,
-                          shards=shards_of(tmp_path, twelve_images))
+def test_shards_resumed_with_another_world_size_continue_at_the_next_epoch(tmp_path, twelve_images):
+    config = write_config(
+        tmp_path,
+        twelve_images,
+        resume_interval=4,
+        batch_size=1,
+        shards=shards_of(tmp_path, twelve_images))
     work_dir = str(tmp_path / 'run')
     # two processes, stopped by SIGTERM in the first epoch (6 batches each)
     process = launch(config, work_dir, 2, tmp_path, PAUSE_ITER='3', PAUSE_SECONDS='2')

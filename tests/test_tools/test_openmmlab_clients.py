@@ -20,16 +20,23 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from conftest import (REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint,
-                      transformers_5_python)
-from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
 from simmim_mm.checkpoint import load_checkpoint_file
+
+from conftest import (
+    REPO_ROOT,
+    make_images,
+    pretraining_config_of,
+    save_backbone_checkpoint,
+    transformers_5_python,
+)
+from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
 
 # the weight that the tests plant in each pretrained checkpoint and look for after training
 PLANTED = 'backbone.patch_embed.projection.weight'
 
-CONFIGS = sorted(p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                                      recursive=True) if '_base_' not in p)
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 
 
 @lru_cache(maxsize=None)
@@ -59,9 +66,16 @@ def client_tool(package, tool):
 
 
 def run(command, env=None, timeout=900):
-    result = subprocess.run(command, capture_output=True, text=True, cwd=REPO_ROOT,
-                            env={**os.environ, 'OMP_NUM_THREADS': '2', **(env or {})},
-                            timeout=timeout)
+    result = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env={
+            **os.environ, 'OMP_NUM_THREADS': '2',
+            **(env or {})
+        },
+        timeout=timeout)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return output
@@ -69,19 +83,24 @@ def run(command, env=None, timeout=900):
 
 def cfg_options(options):
     """``--cfg-options`` arguments as a user types them (no spaces inside a value)."""
-    return ['--cfg-options'] + [f'{k}={v}' if isinstance(v, str) else f'{k}={v!r}'.replace(' ', '')
-                                for k, v in options.items()]
+    return ['--cfg-options'] + [
+        f'{k}={v}' if isinstance(v, str) else f'{k}={v!r}'.replace(' ', '')
+        for k, v in options.items()
+    ]
 
 
 def one_step_options(cfg):
     """One iteration (one epoch of the one-image dataset), logged, checkpointed without the
     optimizer state."""
     by_epoch = 'max_epochs' in cfg.train_cfg
-    return {f'train_cfg.max_{"epochs" if by_epoch else "iters"}': 1,
-            **({} if by_epoch else {'train_cfg.val_interval': 1}),
-            'default_hooks.logger.interval': 1,
-            'default_hooks.checkpoint.interval': 1,
-            'default_hooks.checkpoint.save_optimizer': False}
+    return {
+        f'train_cfg.max_{"epochs" if by_epoch else "iters"}': 1,
+        **({} if by_epoch else {
+               'train_cfg.val_interval': 1
+           }), 'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint.interval': 1,
+        'default_hooks.checkpoint.save_optimizer': False
+    }
 
 
 @pytest.fixture(scope='module')
@@ -117,16 +136,23 @@ def train_and_test(config, task, tmp_path, planted_checkpoint, make_data, metric
     checkpoint, planted = planted_checkpoint(config)
     data = tiny_data_options(cfg, task, make_data(str(tmp_path / 'data')))
     work_dir = str(tmp_path / 'work')
-    output = run([transformers_5_python() or sys.executable, client_tool(task, 'train.py'),
-                  config, '--work-dir', work_dir,
-                  *cfg_options({**data, **one_step_options(cfg),
-                                'model.backbone.init_cfg.checkpoint': checkpoint})])
+    output = run([
+        transformers_5_python() or sys.executable,
+        client_tool(task, 'train.py'), config, '--work-dir', work_dir,
+        *cfg_options({
+            **data,
+            **one_step_options(cfg), 'model.backbone.init_cfg.checkpoint': checkpoint
+        })
+    ])
     assert 'Loaded' in output and 'SimMIM encoder tensors' in output, output[-3000:]
     (trained, ) = glob.glob(osp.join(work_dir, '*_1.pth'))
     assert_started_from(trained, planted)
 
-    output = run([sys.executable, client_tool(task, 'test.py'), config, trained,
-                  '--work-dir', str(tmp_path / 'test'), *cfg_options(data)])
+    output = run([
+        sys.executable,
+        client_tool(task, 'test.py'), config, trained, '--work-dir',
+        str(tmp_path / 'test'), *cfg_options(data)
+    ])
     # the test loop went through the whole test set, then its metric
     assert re.search(r'(Epoch|Iter)\(test\) \[(\d+)/\2\]', output), output[-3000:]
     assert re.search(metric, output), output[-3000:]
@@ -151,10 +177,14 @@ def test_mmpretrain_tools_train(config, tmp_path, planted_checkpoint):
     checkpoint, planted = planted_checkpoint(config)
     data = tiny_data_options(cfg, 'mmpretrain', imagenet_folder(str(tmp_path / 'data')))
     work_dir = str(tmp_path / 'work')
-    output = run([sys.executable, client_tool('mmpretrain', 'train.py'), config,
-                  '--work-dir', work_dir,
-                  *cfg_options({**data, **one_step_options(cfg),
-                                'model.backbone.init_cfg.checkpoint': checkpoint})])
+    output = run([
+        sys.executable,
+        client_tool('mmpretrain', 'train.py'), config, '--work-dir', work_dir,
+        *cfg_options({
+            **data,
+            **one_step_options(cfg), 'model.backbone.init_cfg.checkpoint': checkpoint
+        })
+    ])
     assert 'accuracy/top1' in output, output[-3000:]
     assert_started_from(osp.join(work_dir, 'epoch_1.pth'), planted)
 
@@ -172,16 +202,20 @@ def test_demo_through_dist_train_then_test(tmp_path):
         sock.bind(('127.0.0.1', 0))
         port = sock.getsockname()[1]
     work_dir = str(tmp_path / 'work')
-    output = run(['bash', 'tools/dist_train.sh', osp.relpath(DEMO, REPO_ROOT), '2',
-                  '--work-dir', work_dir, '--cfg-options', 'train_cfg.max_iters=4',
-                  'default_hooks.checkpoint.interval=4'],
+    output = run([
+        'bash', 'tools/dist_train.sh',
+        osp.relpath(DEMO, REPO_ROOT), '2', '--work-dir', work_dir, '--cfg-options',
+        'train_cfg.max_iters=4', 'default_hooks.checkpoint.interval=4'
+    ],
                  env=dict(PORT=str(port), PYTHON=sys.executable, OMP_NUM_THREADS='1'))
     assert 'Distributed training: True' in output
     checkpoint = osp.join(work_dir, 'iter_4.pth')
     assert osp.isfile(checkpoint)
 
-    output = run([sys.executable, 'tools/test.py', DEMO_VAL, checkpoint,
-                  '--work-dir', str(tmp_path / 'test')])
+    output = run([
+        sys.executable, 'tools/test.py', DEMO_VAL, checkpoint, '--work-dir',
+        str(tmp_path / 'test')
+    ])
     assert re.search(r'reconstruction/error: \d', output), output[-3000:]
 
 
@@ -191,13 +225,18 @@ def test_train_py_starts_the_swin_b_100e_recipe(tmp_path):
     data = str(tmp_path / 'imagenet')
     make_images(osp.join(data, 'train'), count=2, size=(256, 320))
     work_dir = str(tmp_path / 'work')
-    output = run([sys.executable, 'tools/train.py',
-                  'configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
-                  '--work-dir', work_dir, *cfg_options({
-                      'train_dataloader.dataset.data_root': data,
-                      'train_dataloader.batch_size': 2, 'train_dataloader.num_workers': 0,
-                      'train_dataloader.persistent_workers': False, 'train_cfg.max_epochs': 1,
-                      'optim_wrapper.dtype': 'float32'})])
+    output = run([
+        sys.executable, 'tools/train.py',
+        'configs/pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', '--work-dir',
+        work_dir, *cfg_options({
+            'train_dataloader.dataset.data_root': data,
+            'train_dataloader.batch_size': 2,
+            'train_dataloader.num_workers': 0,
+            'train_dataloader.persistent_workers': False,
+            'train_cfg.max_epochs': 1,
+            'optim_wrapper.dtype': 'float32'
+        })
+    ])
     # 2e-4 x 2048 / 512 in the config, x 2 / 2048 for a total batch of 2
     assert re.search(r'Learning rate: lr 7\.8125e-07,', output), output[-3000:]
     state = load_checkpoint_file(osp.join(work_dir, 'epoch_1.pth'))['state_dict']

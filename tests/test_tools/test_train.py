@@ -7,22 +7,33 @@ import sys
 
 import torch
 
-from conftest import REPO_ROOT, demo_config
 from simmim_mm.compat.torch import mmengine_checkpoint_classes
+
+from conftest import REPO_ROOT, demo_config
 
 
 def write_config(tmp_path, image_folder, max_iters):
     path = tmp_path / f'demo_{max_iters}.py'
-    path.write_text(demo_config(image_folder, max_iters, tiny_model=False, batch_size=4,
-                                checkpoint_interval=6, custom_hooks=None))
+    path.write_text(
+        demo_config(
+            image_folder,
+            max_iters,
+            tiny_model=False,
+            batch_size=4,
+            checkpoint_interval=6,
+            custom_hooks=None))
     return str(path)
 
 
 def train(config, work_dir, *extra):
-    result = subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-         '--work-dir', work_dir, *extra],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=600)
+    result = subprocess.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir, *extra
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=REPO_ROOT,
+                            timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
@@ -83,10 +94,16 @@ def test_dist_train_two_processes_on_cpu(tmp_path, image_folder):
         port = sock.getsockname()[1]
     env = dict(os.environ, PORT=str(port), PYTHON=sys.executable, OMP_NUM_THREADS='1')
     work_dir = str(tmp_path / 'dist')
-    result = subprocess.run(
-        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
-         write_config(tmp_path, image_folder, 4), '2', '--work-dir', work_dir],
-        capture_output=True, text=True, cwd=REPO_ROOT, env=env, timeout=600)
+    result = subprocess.run([
+        'bash',
+        osp.join(REPO_ROOT, 'tools', 'dist_train.sh'),
+        write_config(tmp_path, image_folder, 4), '2', '--work-dir', work_dir
+    ],
+                            capture_output=True,
+                            text=True,
+                            cwd=REPO_ROOT,
+                            env=env,
+                            timeout=600)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert 'Distributed training: True' in output

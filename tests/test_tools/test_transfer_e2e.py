@@ -16,11 +16,17 @@ from conftest import REPO_ROOT, demo_config, make_images
 
 TINY_SWIN = "dict(_delete_=True, embed_dims=48, depths=[2, 2, 2, 2], num_heads=[3, 6, 12, 24])"
 CHANNELS = [48, 96, 192, 384]
+FINETUNE_CONFIG = osp.join(REPO_ROOT, 'configs', 'finetune',
+                           'swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py')
 
 
 def run_tool(tool, *args):
-    result = subprocess.run([sys.executable, osp.join(REPO_ROOT, 'tools', tool), *args],
-                            capture_output=True, text=True, cwd=REPO_ROOT, timeout=900)
+    result = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools', tool), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=900)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     return output
@@ -41,9 +47,15 @@ def workdir(tmp_path_factory):
 def simmim_checkpoint(workdir):
     images = workdir / 'pretrain_images'
     make_images(images, count=4)
-    config = write(workdir / 'pretrain.py', demo_config(
-        str(images), 2, tiny_model=False, param_scheduler=None, checkpoint_interval=2,
-        log_interval=None))
+    config = write(
+        workdir / 'pretrain.py',
+        demo_config(
+            str(images),
+            2,
+            tiny_model=False,
+            param_scheduler=None,
+            checkpoint_interval=2,
+            log_interval=None))
     run_tool('train.py', config, '--work-dir', str(workdir / 'pretrain'))
     return str(workdir / 'pretrain' / 'iter_2.pth')
 
@@ -68,11 +80,19 @@ def coco_folder(root):
         img[y:y + h, x:x + w] = 220
         Image.fromarray(img).save(root / 'images' / f'{i}.jpg')
         images.append(dict(id=i + 1, file_name=f'{i}.jpg', width=128, height=96))
-        annotations.append(dict(id=i + 1, image_id=i + 1, category_id=1, iscrowd=0,
-                                bbox=[x, y, w, h], area=w * h,
-                                segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]]))
-    write(root / 'ann.json', json.dumps(dict(images=images, annotations=annotations,
-                                             categories=[dict(id=1, name='blob')])))
+        annotations.append(
+            dict(
+                id=i + 1,
+                image_id=i + 1,
+                category_id=1,
+                iscrowd=0,
+                bbox=[x, y, w, h],
+                area=w * h,
+                segmentation=[[x, y, x + w, y, x + w, y + h, x, y + h]]))
+    write(
+        root / 'ann.json',
+        json.dumps(
+            dict(images=images, annotations=annotations, categories=[dict(id=1, name='blob')])))
 
 
 def ade_folder(root):
@@ -94,7 +114,7 @@ def classification_config(root, ckpt):
     loader = (f"dict(batch_size=2, num_workers=0, persistent_workers=False, "
               f"dataset=dict(data_root={str(root)!r}, split='{{}}'))")
     return f"""
-_base_ = {osp.join(REPO_ROOT, 'configs', 'finetune', 'swin-base-w7_simmim-100e-pre_16xb128-coslr-100e_in1k-224px.py')!r}
+_base_ = {FINETUNE_CONFIG!r}
 model = dict(backbone=dict(arch={TINY_SWIN}, init_cfg=dict(checkpoint={ckpt!r})),
              head=dict(num_classes=2, in_channels={CHANNELS[-1]}))
 data_preprocessor = dict(num_classes=2)
@@ -179,9 +199,9 @@ default_hooks = dict(logger=dict(interval=1), checkpoint=dict(interval=2))
 """, 'iter_2.pth', 'mIoU'
 
 
-@pytest.mark.parametrize('make_config', [classification_config, detection_config,
-                                         segmentation_config],
-                         ids=['classification', 'detection', 'segmentation'])
+@pytest.mark.parametrize(
+    'make_config', [classification_config, detection_config, segmentation_config],
+    ids=['classification', 'detection', 'segmentation'])
 def test_finetune_from_simmim_then_evaluate(make_config, workdir, simmim_checkpoint):
     name = make_config.__name__
     text, final_ckpt, metric = make_config(workdir / f'{name}_data', simmim_checkpoint)
@@ -189,7 +209,7 @@ def test_finetune_from_simmim_then_evaluate(make_config, workdir, simmim_checkpo
     work = str(workdir / name)
     output = run_tool('train.py', config, '--work-dir', work)
     assert 'Loaded' in output and 'SimMIM encoder tensors' in output
-    assert metric in output                   # the evaluation pass after training
+    assert metric in output  # the evaluation pass after training
     checkpoint = osp.join(work, final_ckpt)
     assert osp.isfile(checkpoint)
     output = run_tool('test.py', config, checkpoint, '--work-dir', work + '_test')

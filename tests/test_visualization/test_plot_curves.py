@@ -29,22 +29,33 @@ def train_record(step, loss):
 
 def test_curves_of_a_resumed_run_with_knn_and_validation(tmp_path):
     work_dir = str(tmp_path / 'run')
-    write_run(work_dir, '20260101_000000', [train_record(1, 1.0), train_record(2, 0.9),
-                                            {'knn/top1': 50.0, 'step': 2},
-                                            train_record(3, 0.8)])
+    write_run(work_dir, '20260101_000000', [
+        train_record(1, 1.0),
+        train_record(2, 0.9), {
+            'knn/top1': 50.0,
+            'step': 2
+        },
+        train_record(3, 0.8)
+    ])
     # resumed from iteration 2: its iteration 3 replaces the first run's
-    write_run(work_dir, '20260101_010000', [train_record(3, 0.7), train_record(4, 0.6),
-                                            {'reconstruction/error': 0.5, 'step': 4},
-                                            {'knn/top1': 75.0, 'step': 4}])
+    write_run(work_dir, '20260101_010000', [
+        train_record(3, 0.7),
+        train_record(4, 0.6), {
+            'reconstruction/error': 0.5,
+            'step': 4
+        }, {
+            'knn/top1': 75.0,
+            'step': 4
+        }
+    ])
     curves = tool.load_curves(work_dir)
     assert curves['loss'] == {1: 1.0, 2: 0.9, 3: 0.7, 4: 0.6}
     assert curves['knn/top1'] == {2: 50.0, 4: 75.0}
-    assert tool.pick_keys([('run', curves)]) == ['loss', 'lr', 'knn/top1',
-                                                  'reconstruction/error']
+    assert tool.pick_keys([('run', curves)]) == ['loss', 'lr', 'knn/top1', 'reconstruction/error']
 
     out = tool.main([work_dir, '--out', str(tmp_path / 'curves.png')])
     width, height = Image.open(out).size
-    assert width == 700 and height == 4 * 260     # a panel per key
+    assert width == 700 and height == 4 * 260  # a panel per key
 
 
 def test_one_json_file_and_chosen_keys(tmp_path):

@@ -14,7 +14,7 @@ def test_panels_show_original_masked_reconstruction_and_pasted():
     inputs = torch.randn(2, 3, 16, 16)
     rec = torch.randn(2, 3, 16, 16)
     mask = torch.zeros(2, 4, 4, dtype=torch.long)
-    mask[0, 0, 0] = mask[1, 2, 3] = 1   # 4x4-pixel patches
+    mask[0, 0, 0] = mask[1, 2, 3] = 1  # 4x4-pixel patches
     grid = reconstruction_grid(inputs, rec, mask, MEAN, STD)
     assert grid.shape == (2 * 16, 4 * 16, 3) and grid.dtype == np.uint8
 
@@ -36,8 +36,9 @@ def test_panels_show_original_masked_reconstruction_and_pasted():
 def test_denormalize_inverts_the_data_preprocessor():
     pixels = torch.randint(0, 256, (1, 3, 4, 4)).float()
     normalized = (pixels - MEAN.view(1, 3, 1, 1)) / STD.view(1, 3, 1, 1)
-    np.testing.assert_array_equal(denormalize(normalized, MEAN, STD),
-                                  pixels.permute(0, 2, 3, 1).numpy().astype(np.uint8))
+    np.testing.assert_array_equal(
+        denormalize(normalized, MEAN, STD),
+        pixels.permute(0, 2, 3, 1).numpy().astype(np.uint8))
 
 
 def test_one_channel_is_shown_grey():
@@ -62,7 +63,7 @@ def test_channelwise_grid_has_a_grey_row_per_channel():
         np.testing.assert_array_equal(panel[:, :8, 0], expected)
         np.testing.assert_array_equal(channels[row], expected)
         hidden = np.zeros((8, 8), bool)
-        hidden[(0, 4)[b]:(4, 8)[b], (0, 4)[b]:(4, 8)[b]] = True   # image b's masked patch
+        hidden[(0, 4)[b]:(4, 8)[b], (0, 4)[b]:(4, 8)[b]] = True  # image b's masked patch
         assert (panel[:, 8:16][hidden] == MASK_FILL).all()
         np.testing.assert_array_equal(panel[:, 24:32][~hidden], panel[:, :8][~hidden])
 

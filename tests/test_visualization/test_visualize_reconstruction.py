@@ -8,9 +8,10 @@ import torch
 from mmengine.config import Config
 from PIL import Image
 
-from conftest import REPO_ROOT, TINY_DEMO_MODEL, make_images
 from simmim_mm.registry import MODELS
 from simmim_mm.visualization.reconstruction_grid import MASK_FILL
+
+from conftest import REPO_ROOT, TINY_DEMO_MODEL, make_images
 
 spec = importlib.util.spec_from_file_location(
     'visualize_reconstruction', osp.join(REPO_ROOT, 'tools', 'visualize_reconstruction.py'))
@@ -29,7 +30,8 @@ train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 """
 MODELS_CFG = {
     # name: (base config, model override, mask_patch, model_patch)
-    'swin': ('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py', '\n' + TINY_DEMO_MODEL, 16, 4),
+    'swin': ('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+             '\n' + TINY_DEMO_MODEL, 16, 4),
     'swinv2': ('pretrain/simmim_swinv2-base-w12_16xb128-amp-step-800e_in1k-192px.py', """
 model = dict(backbone=dict(img_size=64, window_size=[4, 4, 2, 2], arch=dict(
              _delete_=True, embed_dims=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 2, 2],
@@ -50,9 +52,8 @@ def write_config(tmp_path, name):
     base, model, mask_patch, model_patch = MODELS_CFG[name]
     load = ", color_type='unchanged'" if name == 'swin_4ch' else ''
     path = tmp_path / f'{name}.py'
-    path.write_text(f"_base_ = {osp.join(REPO_ROOT, 'configs', base)!r}\n" + model
-                    + PIPELINE.format(load=load, mask_patch=mask_patch,
-                                      model_patch=model_patch))
+    path.write_text(f"_base_ = {osp.join(REPO_ROOT, 'configs', base)!r}\n" + model +
+                    PIPELINE.format(load=load, mask_patch=mask_patch, model_patch=model_patch))
     return str(path)
 
 
@@ -61,8 +62,7 @@ def write_checkpoint(tmp_path, config, seed=0, drop=()):
     cfg = Config.fromfile(config)
     model = MODELS.build(dict(cfg.model, data_preprocessor=cfg.data_preprocessor))
     model.init_weights()
-    state = {k: v for k, v in model.state_dict().items()
-             if not any(part in k for part in drop)}
+    state = {k: v for k, v in model.state_dict().items() if not any(part in k for part in drop)}
     path = str(tmp_path / f'ckpt_{seed}.pth')
     torch.save(dict(state_dict=state, meta=dict()), path)
     return path, model
@@ -114,7 +114,7 @@ def test_checkpoint_weights_are_what_reconstructs(tmp_path):
     """Converted checkpoints leave out buffers (relative_position_index); the weights in
     the file are the ones used, and different weights give a different reconstruction."""
     config = write_config(tmp_path, 'swin')
-    ckpt, saved = write_checkpoint(tmp_path, config, drop=('relative_position_index',))
+    ckpt, saved = write_checkpoint(tmp_path, config, drop=('relative_position_index', ))
     loaded = tool.load_model(Config.fromfile(config), ckpt)
     for key, value in saved.state_dict().items():
         torch.testing.assert_close(loaded.state_dict()[key], value, rtol=0, atol=0)
@@ -128,7 +128,7 @@ def test_checkpoint_weights_are_what_reconstructs(tmp_path):
 
 def test_checkpoints_without_the_models_weights_are_refused(tmp_path):
     config = write_config(tmp_path, 'swin')
-    ckpt, _ = write_checkpoint(tmp_path, config, drop=('neck.',))
+    ckpt, _ = write_checkpoint(tmp_path, config, drop=('neck.', ))
     image = make_images(tmp_path / 'imgs', count=1)
     with pytest.raises(ValueError, match=r'ckpt_0\.pth lacks 2 weights.*neck\.decoder'):
         run(config, ckpt, image, tmp_path / 'out')
@@ -146,7 +146,7 @@ def test_multi_channel_images_are_shown_channelwise(tmp_path):
     images = make_images(tmp_path / 'imgs', count=2, channels=4)
     path = run(config, ckpt, images, tmp_path / 'out')[0]
     grid = np.asarray(Image.open(path))
-    assert grid.shape == (4 * 64, 4 * 64, 3)          # a row per channel, grey
+    assert grid.shape == (4 * 64, 4 * 64, 3)  # a row per channel, grey
     assert (grid[..., 0] == grid[..., 1]).all() and (grid[..., 1] == grid[..., 2]).all()
     # row c shows channel c of the model's input (4 channels in file order)
     pipeline = tool.inference_pipeline(Config.fromfile(config), config)

@@ -49,42 +49,52 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TEACHER_CONFIG = osp.join(REPO_ROOT, 'configs', 'demo',
                           'simmim_swin-demo_1xb8-800iter_photos-96px.py')
 DISTILL_CONFIGS = {
-    target: osp.join(REPO_ROOT, 'configs', 'distill',
-                     f'{prefix}_swin-demo-to-swin-demo-small_1xb8-200iter_photos-96px.py')
-    for target, prefix in (('relations', 'tinymim'), ('features', 'fd'))}
+    target:
+    osp.join(REPO_ROOT, 'configs', 'distill',
+             f'{prefix}_swin-demo-to-swin-demo-small_1xb8-200iter_photos-96px.py')
+    for target, prefix in (('relations', 'tinymim'), ('features', 'fd'))
+}
 # held-out images for the crop probe: installed with scikit-image / matplotlib, not in
 # BundledPhotos (simmim_mm/datasets/bundled_photos.py)
-SKIMAGE_HELD_OUT = ('cell.png', 'clock_motion.png', 'microaneurysms.png', 'page.png',
-                    'text.png')
+SKIMAGE_HELD_OUT = ('cell.png', 'clock_motion.png', 'microaneurysms.png', 'page.png', 'text.png')
 MATPLOTLIB_HELD_OUT = ('grace_hopper.jpg', )
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--out-dir', default='work_dirs/distill_evidence',
-                        help='work dirs of the runs, and evidence.json')
-    parser.add_argument('--retrain', action='store_true',
-                        help='train again even where a run has finished')
-    parser.add_argument('--iters', type=int,
-                        help='iterations of each student run, the configs\' schedules scaled '
-                        'to them (default: the distillation configs\' 200)')
-    parser.add_argument('--teacher-iters', type=int,
-                        help='iterations of the teacher (default: the demo config\'s)')
-    parser.add_argument('--simmim-iters', type=int,
-                        help='also pretrain the student by SimMIM alone for this many '
-                        'iterations (e.g. as many as fit in the distillation\'s wall time)')
+    parser.add_argument(
+        '--out-dir',
+        default='work_dirs/distill_evidence',
+        help='work dirs of the runs, and evidence.json')
+    parser.add_argument(
+        '--retrain', action='store_true', help='train again even where a run has finished')
+    parser.add_argument(
+        '--iters',
+        type=int,
+        help='iterations of each student run, the configs\' schedules scaled '
+        'to them (default: the distillation configs\' 200)')
+    parser.add_argument(
+        '--teacher-iters', type=int, help='iterations of the teacher (default: the demo config\'s)')
+    parser.add_argument(
+        '--simmim-iters',
+        type=int,
+        help='also pretrain the student by SimMIM alone for this many '
+        'iterations (e.g. as many as fit in the distillation\'s wall time)')
     parser.add_argument('--k', type=int, default=10, help='kNN neighbours (default 10)')
-    parser.add_argument('--crops', type=int, default=32,
-                        help='crops per half of each held-out image (default 32)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the crops and of the random-init student')
-    parser.add_argument('--student-seed', type=int,
-                        help='training seed of the students (default: the configs\' 0); '
-                        'their work dirs get a _seedN suffix, the teacher is shared')
+    parser.add_argument(
+        '--crops', type=int, default=32, help='crops per half of each held-out image (default 32)')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the crops and of the random-init student')
+    parser.add_argument(
+        '--student-seed',
+        type=int,
+        help='training seed of the students (default: the configs\' 0); '
+        'their work dirs get a _seedN suffix, the teacher is shared')
     return parser.parse_args(argv)
 
 
 # ---- training runs -------------------------------------------------------------------------
+
 
 def last_checkpoint(work_dir: str) -> Optional[str]:
     paths = glob.glob(osp.join(work_dir, 'iter_*.pth'))
@@ -96,8 +106,10 @@ def train(config: str, work_dir: str, cfg_options: List[str], retrain: bool) -> 
     The same run (same command) finished before is reused, with the wall time it recorded
     then."""
     record = osp.join(work_dir, 'evidence_run.json')
-    command = [sys.executable, osp.join(REPO_ROOT, 'tools', 'train.py'), config,
-               '--work-dir', work_dir] + (['--cfg-options'] + cfg_options if cfg_options else [])
+    command = [
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'train.py'), config, '--work-dir', work_dir
+    ] + (['--cfg-options'] + cfg_options if cfg_options else [])
     if not retrain and last_checkpoint(work_dir) and osp.exists(record):
         with open(record) as file:
             run = json.load(file)
@@ -108,8 +120,10 @@ def train(config: str, work_dir: str, cfg_options: List[str], retrain: bool) -> 
     wall_s = time.perf_counter() - start
     if result.returncode != 0:
         raise RuntimeError(f'{" ".join(command)} failed:\n{result.stderr[-4000:]}')
-    run = dict(command=' '.join(['python'] + command[1:]), wall_s=wall_s,
-               checkpoint=last_checkpoint(work_dir))
+    run = dict(
+        command=' '.join(['python'] + command[1:]),
+        wall_s=wall_s,
+        checkpoint=last_checkpoint(work_dir))
     with open(record, 'w') as file:
         json.dump(run, file, indent=1)
     return dict(run, reused=False)
@@ -130,12 +144,15 @@ def schedule_options(cfg, iters: int) -> List[str]:
 def student_arch_options(cfg) -> List[str]:
     """--cfg-options that give the SimMIM demo the distillation config's student encoder."""
     arch = cfg.model.backbone.arch
-    return [f'model.backbone.arch.embed_dims={arch.embed_dims}',
-            f'model.backbone.arch.depths={list(arch.depths)}'.replace(' ', ''),
-            f'model.backbone.arch.num_heads={list(arch.num_heads)}'.replace(' ', '')]
+    return [
+        f'model.backbone.arch.embed_dims={arch.embed_dims}',
+        f'model.backbone.arch.depths={list(arch.depths)}'.replace(' ', ''),
+        f'model.backbone.arch.num_heads={list(arch.num_heads)}'.replace(' ', '')
+    ]
 
 
 # ---- held-out labelled images --------------------------------------------------------------
+
 
 def to_bgr_tensor(rgb: np.ndarray, size: int) -> Tensor:
     """An RGB / grey uint8 image resized (bicubic, as the pipeline) to size x size, as the
@@ -158,8 +175,8 @@ def held_out_photos() -> List[np.ndarray]:
     from skimage import io
     from skimage.data import data_dir
     sample_data = osp.join(osp.dirname(matplotlib.__file__), 'mpl-data', 'sample_data')
-    paths = [osp.join(data_dir, name) for name in SKIMAGE_HELD_OUT] + [
-        osp.join(sample_data, name) for name in MATPLOTLIB_HELD_OUT]
+    paths = [osp.join(data_dir, name) for name in SKIMAGE_HELD_OUT
+             ] + [osp.join(sample_data, name) for name in MATPLOTLIB_HELD_OUT]
     return [io.imread(path) for path in paths]
 
 
@@ -172,8 +189,7 @@ def photo_crops(size: int, per_half: int, seed: int = 0) -> Tuple[Tensor, Tensor
     for label, photo in enumerate(held_out_photos()):
         height, width = photo.shape[:2]
         side = min(height, width // 2) // 2
-        for fold, (x0, x1) in enumerate(((0, width // 2 - side), (width // 2,
-                                                                   width - side))):
+        for fold, (x0, x1) in enumerate(((0, width // 2 - side), (width // 2, width - side))):
             for _ in range(per_half):
                 x, y = rng.integers(x0, x1 + 1), rng.integers(0, height - side + 1)
                 crop = photo[y:y + side, x:x + side]
@@ -185,6 +201,7 @@ def photo_crops(size: int, per_half: int, seed: int = 0) -> Tuple[Tensor, Tensor
 
 
 # ---- evaluation ----------------------------------------------------------------------------
+
 
 class EncoderView(nn.Module):
     """An encoder with a data preprocessor, as simmim_mm.evaluation.knn.embed_dataset reads a
@@ -204,9 +221,10 @@ def batches(images: Tensor, labels: Optional[Tensor] = None, size: int = 16):
     from mmpretrain.structures import DataSample
     for start in range(0, len(images), size):
         chunk = images[start:start + size]
-        samples = [DataSample() if labels is None else DataSample().set_gt_label(int(label))
-                   for label in (labels[start:start + size] if labels is not None
-                                 else range(len(chunk)))]
+        samples = [
+            DataSample() if labels is None else DataSample().set_gt_label(int(label))
+            for label in (labels[start:start + size] if labels is not None else range(len(chunk)))
+        ]
         yield dict(inputs=chunk, data_samples=samples)
 
 
@@ -247,8 +265,11 @@ def build_distiller(teacher_checkpoint: str, seed: int) -> nn.Module:
     torch.manual_seed(seed)
     with DefaultScope.overwrite_default_scope('simmim_mm'):
         from simmim_mm.registry import MODELS
-        model = MODELS.build(dict(cfg.model, teacher_checkpoint=teacher_checkpoint,
-                                  data_preprocessor=cfg.data_preprocessor))
+        model = MODELS.build(
+            dict(
+                cfg.model,
+                teacher_checkpoint=teacher_checkpoint,
+                data_preprocessor=cfg.data_preprocessor))
     model.init_weights()
     model.eval()
     return model
@@ -258,12 +279,16 @@ def load_student(distiller: nn.Module, checkpoint: str) -> None:
     """A checkpoint's ``backbone.*`` (distilled or SimMIM: the same encoder) into the student."""
     from simmim_mm.checkpoint import load_checkpoint_file
     state = load_checkpoint_file(checkpoint)['state_dict']
-    backbone = {key[len('backbone.'):]: value for key, value in state.items()
-                if key.startswith('backbone.')}
+    backbone = {
+        key[len('backbone.'):]: value
+        for key, value in state.items() if key.startswith('backbone.')
+    }
     distiller.backbone.load_state_dict(backbone, strict=True)
 
 
-def evaluate(model: nn.Module, sets: Dict[str, tuple], k: int,
+def evaluate(model: nn.Module,
+             sets: Dict[str, tuple],
+             k: int,
              teacher_tokens: Optional[Dict[str, Tensor]] = None) -> dict:
     """kNN on every set; with the teacher's tokens, also the relation KL (``model`` is the
     relations distiller, its student loaded) and the feature CKA to the teacher."""
@@ -272,25 +297,27 @@ def evaluate(model: nn.Module, sets: Dict[str, tuple], k: int,
     for name, (images, labels, folds) in sets.items():
         if teacher_tokens is not None:
             row[f'relation_kl_{name}'] = held_out_relation_loss(model, images)
-            row[f'feature_cka_{name}'] = linear_cka(final_tokens(model, images),
-                                                    teacher_tokens[name])
+            row[f'feature_cka_{name}'] = linear_cka(
+                final_tokens(model, images), teacher_tokens[name])
         row[f'knn_{name}'] = knn_score(model, images, labels, folds, k)
     return row
 
 
 # ---- report --------------------------------------------------------------------------------
 
-COLUMNS = (('relation_kl_faces', 'relation KL, faces', '.3f'),
-           ('relation_kl_crops', 'relation KL, crops', '.3f'),
-           ('feature_cka_faces', 'feature CKA, faces', '.3f'),
-           ('feature_cka_crops', 'feature CKA, crops', '.3f'),
+COLUMNS = (('relation_kl_faces', 'relation KL, faces',
+            '.3f'), ('relation_kl_crops', 'relation KL, crops',
+                     '.3f'), ('feature_cka_faces', 'feature CKA, faces',
+                              '.3f'), ('feature_cka_crops', 'feature CKA, crops', '.3f'),
            ('knn_faces', 'kNN faces %', '.1f'), ('knn_crops', 'kNN crops %', '.1f'))
 
 
 def markdown(rows: Dict[str, dict], runs: Dict[str, dict]) -> str:
-    lines = ['| model | train iters | train wall s | '
-             + ' | '.join(title for _, title, _ in COLUMNS) + ' |',
-             '|---' * (3 + len(COLUMNS)) + '|']
+    lines = [
+        '| model | train iters | train wall s | ' + ' | '.join(title
+                                                               for _, title, _ in COLUMNS) + ' |',
+        '|---' * (3 + len(COLUMNS)) + '|'
+    ]
     for name, row in rows.items():
         run = runs.get(name, {})
         wall = format(run['wall_s'], '.0f') if 'wall_s' in run else '-'
@@ -302,6 +329,7 @@ def markdown(rows: Dict[str, dict], runs: Dict[str, dict]) -> str:
 def main(argv=None):
     args = parse_args(argv)
     from mmengine.config import Config
+
     import simmim_mm  # noqa: F401  registers simmim_mm
     out_dir = osp.abspath(args.out_dir)
     os.makedirs(out_dir, exist_ok=True)
@@ -311,25 +339,30 @@ def main(argv=None):
     teacher_iters = args.teacher_iters or teacher_cfg.train_cfg.max_iters
     no_pictures = ['custom_hooks=[]']  # the wall times are training's
 
-    runs = {'teacher': train(TEACHER_CONFIG, osp.join(out_dir, 'teacher'),
-                             no_pictures + schedule_options(teacher_cfg, teacher_iters),
-                             args.retrain)}
+    runs = {
+        'teacher':
+        train(TEACHER_CONFIG, osp.join(out_dir, 'teacher'),
+              no_pictures + schedule_options(teacher_cfg, teacher_iters), args.retrain)
+    }
     runs['teacher']['iters'] = teacher_iters
     teacher_checkpoint = f"model.teacher_checkpoint={runs['teacher']['checkpoint']}"
     seeded, suffix = [], ''
     if args.student_seed is not None:
         seeded, suffix = [f'randomness.seed={args.student_seed}'], f'_seed{args.student_seed}'
     for target, config in DISTILL_CONFIGS.items():
-        runs[target] = train(config, osp.join(out_dir, target + suffix), schedule_options(
-            Config.fromfile(config), iters) + [teacher_checkpoint] + seeded, args.retrain)
+        runs[target] = train(
+            config, osp.join(out_dir, target + suffix),
+            schedule_options(Config.fromfile(config), iters) + [teacher_checkpoint] + seeded,
+            args.retrain)
         runs[target]['iters'] = iters
     simmim_iters = {'simmim': iters}
     if args.simmim_iters:
         simmim_iters[f'simmim, {args.simmim_iters} iters'] = args.simmim_iters
     for name, count in simmim_iters.items():
-        runs[name] = train(TEACHER_CONFIG, osp.join(out_dir, f'simmim_{count}{suffix}'),
-                           no_pictures + schedule_options(teacher_cfg, count)
-                           + student_arch_options(distill_cfg) + seeded, args.retrain)
+        runs[name] = train(
+            TEACHER_CONFIG, osp.join(out_dir, f'simmim_{count}{suffix}'), no_pictures +
+            schedule_options(teacher_cfg, count) + student_arch_options(distill_cfg) + seeded,
+            args.retrain)
         runs[name]['iters'] = count
 
     from mmengine.logging import MMLogger
@@ -338,8 +371,10 @@ def main(argv=None):
     sets = dict(faces=faces(size), crops=photo_crops(size, args.crops, args.seed))
     distiller = build_distiller(runs['teacher']['checkpoint'], args.seed)
     teacher_view = EncoderView(distiller.teacher, distiller.data_preprocessor)
-    teacher_tokens = {name: final_tokens(teacher_view, images)
-                      for name, (images, _, _) in sets.items()}
+    teacher_tokens = {
+        name: final_tokens(teacher_view, images)
+        for name, (images, _, _) in sets.items()
+    }
     rows = {'random init': evaluate(distiller, sets, args.k, teacher_tokens)}
     for name in [*simmim_iters, *DISTILL_CONFIGS]:
         load_student(distiller, runs[name]['checkpoint'])
@@ -347,12 +382,19 @@ def main(argv=None):
     rows['teacher'] = evaluate(teacher_view, sets, args.k)
 
     print(markdown(rows, runs))
-    report = dict(runs=runs, results=rows, k=args.k, crops_per_half=args.crops,
-                  seed=args.seed, student_seed=args.student_seed, image_size=size,
-                  command=' '.join(['python'] + sys.argv),
-                  sets=dict(faces=f'skimage lfw_subset, {len(sets["faces"][1])} images',
-                            crops=f'{len(sets["crops"][1])} crops of '
-                            f'{", ".join(SKIMAGE_HELD_OUT + MATPLOTLIB_HELD_OUT)}'))
+    report = dict(
+        runs=runs,
+        results=rows,
+        k=args.k,
+        crops_per_half=args.crops,
+        seed=args.seed,
+        student_seed=args.student_seed,
+        image_size=size,
+        command=' '.join(['python'] + sys.argv),
+        sets=dict(
+            faces=f'skimage lfw_subset, {len(sets["faces"][1])} images',
+            crops=f'{len(sets["crops"][1])} crops of '
+            f'{", ".join(SKIMAGE_HELD_OUT + MATPLOTLIB_HELD_OUT)}'))
     with open(osp.join(out_dir, f'evidence{suffix}.json'), 'w') as file:
         json.dump(report, file, indent=1)
     return report

@@ -65,8 +65,11 @@ def plot_curves(runs: Sequence[Tuple[str, Curves]], keys: Sequence[str], out: st
         for label, curves in runs:
             if key in curves:
                 steps = sorted(curves[key])
-                ax.plot(steps, [curves[key][s] for s in steps], label=label,
-                        marker='o' if len(steps) < 20 else None, linewidth=1)
+                ax.plot(
+                    steps, [curves[key][s] for s in steps],
+                    label=label,
+                    marker='o' if len(steps) < 20 else None,
+                    linewidth=1)
         ax.set_ylabel(key)
         ax.grid(alpha=0.3)
         if len(runs) > 1:
@@ -81,8 +84,11 @@ def plot_curves(runs: Sequence[Tuple[str, Curves]], keys: Sequence[str], out: st
 def main(argv=None) -> str:
     parser = argparse.ArgumentParser(description='Plot training curves from JSON logs')
     parser.add_argument('runs', nargs='+', metavar='RUN', help='work dir or JSON log')
-    parser.add_argument('--keys', nargs='+', help=f'what to plot (default: those of '
-                        f'{", ".join(DEFAULT_KEYS)} in the logs)')
+    parser.add_argument(
+        '--keys',
+        nargs='+',
+        help=f'what to plot (default: those of '
+        f'{", ".join(DEFAULT_KEYS)} in the logs)')
     parser.add_argument('--out', default='curves.png', help='PNG to write')
     args = parser.parse_args(argv)
     runs = [(osp.basename(osp.normpath(run)), load_curves(run)) for run in args.runs]

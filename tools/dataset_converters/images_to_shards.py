@@ -25,20 +25,29 @@ def byte_size(text: str) -> int:
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('source', help='a folder of images (searched recursively); with '
-                        '--index-only, the shards')
+    parser.add_argument(
+        'source',
+        help='a folder of images (searched recursively); with '
+        '--index-only, the shards')
     parser.add_argument('out_dir', nargs='?', help='where the shards and index.json go')
-    parser.add_argument('--list', help='a text file of image paths relative to the source '
-                        'folder, one per line, instead of all images under it')
+    parser.add_argument(
+        '--list',
+        help='a text file of image paths relative to the source '
+        'folder, one per line, instead of all images under it')
     parser.add_argument('--prefix', default='shards', help='shard names: PREFIX-000000.tar')
     parser.add_argument('--samples-per-shard', type=int, default=1000)
-    parser.add_argument('--max-shard-size', type=byte_size,
-                        help='close a shard before it passes this size (e.g. 1GB)')
-    parser.add_argument('--workers', type=int, default=1,
-                        help='processes that check the images decode')
-    parser.add_argument('--index-only', nargs='+', metavar='SHARD',
-                        help='only write index.json (into out_dir, or beside the shards) '
-                        'for these existing shards')
+    parser.add_argument(
+        '--max-shard-size',
+        type=byte_size,
+        help='close a shard before it passes this size (e.g. 1GB)')
+    parser.add_argument(
+        '--workers', type=int, default=1, help='processes that check the images decode')
+    parser.add_argument(
+        '--index-only',
+        nargs='+',
+        metavar='SHARD',
+        help='only write index.json (into out_dir, or beside the shards) '
+        'for these existing shards')
     return parser.parse_args()
 
 
@@ -47,8 +56,10 @@ def main():
     if args.index_only:
         shards = [args.source] + args.index_only
         out_dir = args.out_dir or osp.dirname(shards[0])
-        write_index(osp.join(out_dir, INDEX_NAME),
-                    {osp.basename(path): count_samples(path) for path in shards})
+        write_index(
+            osp.join(out_dir, INDEX_NAME),
+            {osp.basename(path): count_samples(path)
+             for path in shards})
         print(f'Wrote {osp.join(out_dir, INDEX_NAME)} for {len(shards)} shards')
         return
     if args.out_dir is None:
@@ -62,8 +73,8 @@ def main():
         files = list_images(args.source)
     if not files:
         raise SystemExit(f'no images in {args.list or args.source}')
-    shards = write_shards(args.source, files, args.out_dir, args.prefix,
-                          args.samples_per_shard, args.max_shard_size, args.workers)
+    shards = write_shards(args.source, files, args.out_dir, args.prefix, args.samples_per_shard,
+                          args.max_shard_size, args.workers)
     print(f'{sum(shards.values())} images in {len(shards)} shards: '
           f'{osp.join(args.out_dir, args.prefix)}-{{{0:06d}..{len(shards) - 1:06d}}}.tar')
 

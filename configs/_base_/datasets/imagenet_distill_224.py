@@ -7,8 +7,12 @@ _base_ = 'imagenet_simmim_192.py'
 
 train_pipeline = [
     dict(type='LoadImageFromFileOrSkip'),
-    dict(type='RandomResizedCrop', scale=224, crop_ratio_range=(0.2, 1.0),
-         backend='pillow', interpolation='bicubic'),
+    dict(
+        type='RandomResizedCrop',
+        scale=224,
+        crop_ratio_range=(0.2, 1.0),
+        backend='pillow',
+        interpolation='bicubic'),
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackInputs'),
 ]

@@ -27,11 +27,20 @@ data_preprocessor = dict(
 train_pipeline = [
     # an unreadable file is skipped and logged once; >1% unreadable stops the run
     dict(type='LoadImageFromFileOrSkip'),
-    dict(type='TorchRandomResizedCrop', scale=192, crop_ratio_range=(0.67, 1.0),
-         aspect_ratio_range=(3. / 4., 4. / 3.), backend='torch', interpolation='bilinear'),
+    dict(
+        type='TorchRandomResizedCrop',
+        scale=192,
+        crop_ratio_range=(0.67, 1.0),
+        aspect_ratio_range=(3. / 4., 4. / 3.),
+        backend='torch',
+        interpolation='bilinear'),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='SimMIMMaskGenerator', input_size=192, mask_patch_size=32,
-         model_patch_size=4, mask_ratio=0.6),
+    dict(
+        type='SimMIMMaskGenerator',
+        input_size=192,
+        mask_patch_size=32,
+        model_patch_size=4,
+        mask_ratio=0.6),
     dict(type='PackInputs'),  # packs `mask` into DataSample.mask
 ]
 

@@ -12,8 +12,12 @@ simmim_swin_b_backbone = dict(
     out_indices=(0, 1, 2, 3),
     pad_small_map=True,  # detection / segmentation inputs are not multiples of the window
     stage_cfgs=dict(block_cfgs=dict(window_size=7)),
-    init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None, prefix='backbone.',
-                  allow_missing=[r'^norm[0-2]\.']))
+    init_cfg=dict(
+        type='Pretrained',
+        _scope_='simmim_mm',
+        checkpoint=None,
+        prefix='backbone.',
+        allow_missing=[r'^norm[0-2]\.']))
 simmim_swin_b_channels = [128, 256, 512, 1024]
 
 # layer-wise lr decay on the backbone (mmdet / mmseg have none for Swin); necks and heads at

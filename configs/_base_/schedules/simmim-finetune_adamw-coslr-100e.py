@@ -4,8 +4,13 @@
 optim_wrapper = dict(
     type='AnyDeviceAmpOptimWrapper',
     # fused AdamW and foreach clipping, as in pretraining (simmim-pretrain_adamw-coslr-100e.py)
-    optimizer=dict(type='AdamW', lr=1.25e-3 * 2048 / 512, betas=(0.9, 0.999), eps=1e-8,
-                   weight_decay=0.05, fused=True),
+    optimizer=dict(
+        type='AdamW',
+        lr=1.25e-3 * 2048 / 512,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.05,
+        fused=True),
     clip_grad=dict(max_norm=5.0, foreach=True),
     constructor='LearningRateDecayOptimWrapperConstructor',  # mmpretrain's
     paramwise_cfg=dict(
@@ -19,10 +24,21 @@ optim_wrapper = dict(
         }))
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=2.5e-7 / 1.25e-3, by_epoch=True, begin=0, end=20,
-         convert_to_iter_based=True),
-    dict(type='FullPhaseCosineAnnealingLR', T_max=100, eta_min_ratio=2.5e-7 / 1.25e-3,
-         by_epoch=True, begin=20, end=100, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=2.5e-7 / 1.25e-3,
+        by_epoch=True,
+        begin=0,
+        end=20,
+        convert_to_iter_based=True),
+    dict(
+        type='FullPhaseCosineAnnealingLR',
+        T_max=100,
+        eta_min_ratio=2.5e-7 / 1.25e-3,
+        by_epoch=True,
+        begin=20,
+        end=100,
+        convert_to_iter_based=True),
 ]
 
 # MMEngine's epoch loop that also resumes mid-epoch (default_hooks.resume_point saves there)

@@ -7,8 +7,13 @@ optim_wrapper = dict(
     type='AnyDeviceAmpOptimWrapper',
     # the fused AdamW kernel and foreach clipping: the same update and norm, computed in a
     # few kernels instead of a few per parameter (a train step 1.07x faster on a CPU)
-    optimizer=dict(type='AdamW', lr=2e-4 * 2048 / 512, betas=(0.9, 0.999), eps=1e-8,
-                   weight_decay=0.05, fused=True),
+    optimizer=dict(
+        type='AdamW',
+        lr=2e-4 * 2048 / 512,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0.05,
+        fused=True),
     clip_grad=dict(max_norm=5.0, foreach=True),
     # Weight decay exactly as the official pretraining (get_pretrain_param_groups on the
     # SimMIM wrapper): none for 1-D parameters (norms, biases; flat_decay_mult), nor for the
@@ -31,10 +36,21 @@ optim_wrapper = dict(
 #       'cpb_mlp': dict(decay_mult=0.0), 'logit_scale': dict(decay_mult=0.0)}))
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-6 / 2e-4, by_epoch=True, begin=0, end=10,
-         convert_to_iter_based=True),
-    dict(type='FullPhaseCosineAnnealingLR', T_max=100, eta_min_ratio=1e-5 / 2e-4,
-         by_epoch=True, begin=10, end=100, convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-6 / 2e-4,
+        by_epoch=True,
+        begin=0,
+        end=10,
+        convert_to_iter_based=True),
+    dict(
+        type='FullPhaseCosineAnnealingLR',
+        T_max=100,
+        eta_min_ratio=1e-5 / 2e-4,
+        by_epoch=True,
+        begin=10,
+        end=100,
+        convert_to_iter_based=True),
 ]
 
 # MMEngine's EpochBasedTrainLoop (same epochs and lr curve) that resumes exactly where a

@@ -5,17 +5,28 @@
 # loss scaling on GPUs.
 optim_wrapper = dict(
     type='AnyDeviceAmpOptimWrapper',
-    optimizer=dict(type='AdamW', lr=1.5e-4 * 4096 / 256, betas=(0.9, 0.95), eps=1e-8,
-                   weight_decay=0.05),
+    optimizer=dict(
+        type='AdamW', lr=1.5e-4 * 4096 / 256, betas=(0.9, 0.95), eps=1e-8, weight_decay=0.05),
     # the frozen teacher is in no param group
     constructor='DistillerOptimWrapperConstructor',
     paramwise_cfg=dict(flat_decay_mult=0.0))
 
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-4, by_epoch=True, begin=0, end=15,
-         convert_to_iter_based=True),
-    dict(type='CosineAnnealingLR', T_max=285, eta_min=0.0, by_epoch=True, begin=15, end=300,
-         convert_to_iter_based=True),
+    dict(
+        type='LinearLR',
+        start_factor=1e-4,
+        by_epoch=True,
+        begin=0,
+        end=15,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=285,
+        eta_min=0.0,
+        by_epoch=True,
+        begin=15,
+        end=300,
+        convert_to_iter_based=True),
 ]
 
 train_cfg = dict(type='ResumableEpochBasedTrainLoop', max_epochs=300)  # resumes mid-epoch

@@ -47,18 +47,26 @@ model = dict(
         out_indices=(3, 5, 7, 11),
         out_type='featmap',
         final_norm=False,
-        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None,
-                      prefix='backbone.', ignore_keys=[r'^ln1\.'])),
+        init_cfg=dict(
+            type='Pretrained',
+            _scope_='simmim_mm',
+            checkpoint=None,
+            prefix='backbone.',
+            ignore_keys=[r'^ln1\.'])),
     neck=[
-        dict(type='mmseg.Feature2Pyramid', embed_dim=768, rescales=[4, 2, 1, 0.5],
-             norm_cfg=norm_cfg),
-        dict(type='FPN', in_channels=[768, 768, 768, 768], out_channels=256, num_outs=5,
-             norm_cfg=norm_cfg),
+        dict(
+            type='mmseg.Feature2Pyramid', embed_dim=768, rescales=[4, 2, 1, 0.5],
+            norm_cfg=norm_cfg),
+        dict(
+            type='FPN',
+            in_channels=[768, 768, 768, 768],
+            out_channels=256,
+            num_outs=5,
+            norm_cfg=norm_cfg),
     ],
     rpn_head=dict(num_convs=2),
     roi_head=dict(
-        bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256,
-                       norm_cfg=norm_cfg),
+        bbox_head=dict(type='Shared4Conv1FCBBoxHead', conv_out_channels=256, norm_cfg=norm_cfg),
         mask_head=dict(norm_cfg=norm_cfg)))
 
 # the test images too: resized to fit 1024 and padded to it
@@ -67,8 +75,9 @@ test_pipeline = [
     dict(type='Resize', scale=image_size, keep_ratio=True),
     dict(type='Pad', size=image_size, pad_val=dict(img=(114, 114, 114))),
     dict(type='LoadAnnotations', with_bbox=True, with_mask=True),
-    dict(type='PackDetInputs',
-         meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
+    dict(
+        type='PackDetInputs',
+        meta_keys=('img_id', 'img_path', 'ori_shape', 'img_shape', 'scale_factor')),
 ]
 train_dataloader = dict(batch_size=4, num_workers=4)
 val_dataloader = dict(dataset=dict(pipeline=test_pipeline))
@@ -84,6 +93,5 @@ optim_wrapper = dict(
     paramwise_cfg=dict(layer_decay_rate=0.7, flat_decay_mult=0.0))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=250),
-    dict(type='MultiStepLR', begin=0, end=25, by_epoch=True, milestones=[22, 24],
-         gamma=0.1),
+    dict(type='MultiStepLR', begin=0, end=25, by_epoch=True, milestones=[22, 24], gamma=0.1),
 ]

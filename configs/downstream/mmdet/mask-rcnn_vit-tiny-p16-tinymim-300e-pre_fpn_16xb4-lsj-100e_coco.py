@@ -10,10 +10,18 @@ own heads. TinyMIM reports no detection result.
 """
 _base_ = 'mask-rcnn_vit-base-p16-simmim-800e-pre_fpn_16xb4-lsj-100e_coco.py'
 
-model = dict(backbone=dict(arch='deit-tiny'),
-             neck=[
-                 dict(type='mmseg.Feature2Pyramid', embed_dim=192, rescales=[4, 2, 1, 0.5],
-                      norm_cfg={{_base_.norm_cfg}}),
-                 dict(type='FPN', in_channels=[192, 192, 192, 192], out_channels=256,
-                      num_outs=5, norm_cfg={{_base_.norm_cfg}}),
-             ])
+model = dict(
+    backbone=dict(arch='deit-tiny'),
+    neck=[
+        dict(
+            type='mmseg.Feature2Pyramid',
+            embed_dim=192,
+            rescales=[4, 2, 1, 0.5],
+            norm_cfg={{_base_.norm_cfg}}),
+        dict(
+            type='FPN',
+            in_channels=[192, 192, 192, 192],
+            out_channels=256,
+            num_outs=5,
+            norm_cfg={{_base_.norm_cfg}}),
+    ])

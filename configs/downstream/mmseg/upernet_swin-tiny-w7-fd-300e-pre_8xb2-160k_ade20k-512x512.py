@@ -7,6 +7,7 @@ segmentation config (configs/downstream/mmseg/) with a Swin-T, loaded like a Sim
 """
 _base_ = 'upernet_swin-base-w7-simmim-100e-pre_8xb2-160k_ade20k-512x512.py'
 
-model = dict(backbone=dict(arch='tiny'),
-             decode_head=dict(in_channels=[96, 192, 384, 768]),
-             auxiliary_head=dict(in_channels=384))
+model = dict(
+    backbone=dict(arch='tiny'),
+    decode_head=dict(in_channels=[96, 192, 384, 768]),
+    auxiliary_head=dict(in_channels=384))

@@ -32,8 +32,12 @@ model = dict(
         out_indices=(3, 5, 7, 11),
         out_type='featmap',
         final_norm=False,
-        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None,
-                      prefix='backbone.', ignore_keys=[r'^ln1\.'])))
+        init_cfg=dict(
+            type='Pretrained',
+            _scope_='simmim_mm',
+            checkpoint=None,
+            prefix='backbone.',
+            ignore_keys=[r'^ln1\.'])))
 
 # layer decay by the official SimMIM layer ids (mmpretrain's get_layer_depth), no decay on
 # 1-D parameters (norms, biases, layer scales), as MAE's segmentation code

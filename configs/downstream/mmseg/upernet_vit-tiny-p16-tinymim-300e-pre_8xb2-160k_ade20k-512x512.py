@@ -9,7 +9,8 @@ student's last block, distilled with 12 heads, runs with the model's own heads.
 """
 _base_ = 'upernet_vit-base-p16-simmim-800e-pre_8xb2-160k_ade20k-512x512.py'
 
-model = dict(backbone=dict(arch='deit-tiny'),
-             neck=dict(embed_dim=192),
-             decode_head=dict(in_channels=[192, 192, 192, 192]),
-             auxiliary_head=dict(in_channels=192))
+model = dict(
+    backbone=dict(arch='deit-tiny'),
+    neck=dict(embed_dim=192),
+    decode_head=dict(in_channels=[192, 192, 192, 192]),
+    auxiliary_head=dict(in_channels=192))

@@ -64,7 +64,8 @@ def candidate_configs(state_dict: Dict[str, Tensor], index: str = MODEL_INDEX) -
     return [c for c in package_configs(index) if width is None or _config_width(c) in (width, None)]
 
 
-def match_config(state_dict: Dict[str, Tensor], what: str,
+def match_config(state_dict: Dict[str, Tensor],
+                 what: str,
                  index: str = MODEL_INDEX) -> Tuple[str, nn.Module]:
     """The first config whose model the weights fit exactly; else an error listing why the
     closest ones do not."""

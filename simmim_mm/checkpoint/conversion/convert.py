@@ -21,7 +21,6 @@ from .key_mapping import check_against
 from .mmpretrain import convert_mmpretrain
 from .official import convert_official
 
-
 # --from NAME -> converter(checkpoint, what) -> state dict
 SOURCES: Dict[str, Callable] = {
     'official': convert_official,
@@ -39,7 +38,10 @@ def with_derived_buffers(state_dict: Dict[str, Tensor], model: nn.Module) -> Dic
     return out
 
 
-def convert_checkpoint(src: str, dst: str, source: str, config: Optional[str] = None,
+def convert_checkpoint(src: str,
+                       dst: str,
+                       source: str,
+                       config: Optional[str] = None,
                        index: str = MODEL_INDEX) -> Optional[str]:
     """Convert ``src`` (format ``source``: a key of :data:`SOURCES`) to ``dst``; returns the
     config the weights were checked against: ``config``, else the first config that

@@ -80,13 +80,12 @@ def mismatches(state_dict: Dict[str, Tensor], reference: Dict[str, tuple]) -> Li
     for key in sorted(set(expected) & set(state_dict)):
         got, want = tuple(state_dict[key].shape), tuple(expected[key])
         if got != want:
-            problems.append(f'{key}: shape {got} in the checkpoint, {want} in the model'
-                            + _table_hint(key, got, want))
+            problems.append(f'{key}: shape {got} in the checkpoint, {want} in the model' +
+                            _table_hint(key, got, want))
     return problems
 
 
-def check_against(state_dict: Dict[str, Tensor], reference: Dict[str, tuple],
-                  what: str) -> None:
+def check_against(state_dict: Dict[str, Tensor], reference: Dict[str, tuple], what: str) -> None:
     problems = mismatches(state_dict, reference)
     if problems:
         raise CheckpointError(f'{what}:\n  ' + '\n  '.join(problems))

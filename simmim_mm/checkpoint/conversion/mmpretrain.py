@@ -28,6 +28,5 @@ def mmpretrain_state_dict(checkpoint: dict, what: str) -> Dict[str, Tensor]:
     return weights
 
 
-def convert_mmpretrain(checkpoint: dict,
-                       what: str = 'mmpretrain checkpoint') -> Dict[str, Tensor]:
+def convert_mmpretrain(checkpoint: dict, what: str = 'mmpretrain checkpoint') -> Dict[str, Tensor]:
     return rename_keys(mmpretrain_state_dict(checkpoint, what), MMPRETRAIN_RULES, what)

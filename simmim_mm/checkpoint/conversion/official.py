@@ -123,7 +123,8 @@ def convert_official_finetuned(checkpoint: dict,
     if not any(k.startswith('head.') for k in weights):
         raise CheckpointError(f'{what}: no "head.*" keys, so not a fine-tuned classifier')
     if is_swin(weights):
-        converted = rename_keys(weights, SWIN_RULES + [_swin_final_norm(weights)]
-                                + CLASSIFIER_HEAD_RULES, what)
+        converted = rename_keys(weights,
+                                SWIN_RULES + [_swin_final_norm(weights)] + CLASSIFIER_HEAD_RULES,
+                                what)
         return reorder_downsample(converted)
     return rename_keys(weights, VIT_RULES + CLASSIFIER_HEAD_RULES, what)

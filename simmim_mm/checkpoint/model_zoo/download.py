@@ -36,8 +36,8 @@ class ChecksumError(DownloadError):
 
 def cache_dir() -> str:
     """``$SIMMIM_MM_CACHE``, else ``~/.cache/simmim_mm/checkpoints``."""
-    return os.environ.get(CACHE_ENV) or osp.join(osp.expanduser('~'), '.cache', 'simmim_mm',
-                                                 'checkpoints')
+    return os.environ.get(CACHE_ENV) or osp.join(
+        osp.expanduser('~'), '.cache', 'simmim_mm', 'checkpoints')
 
 
 def sha256_of(path: str) -> str:
@@ -59,8 +59,7 @@ def verify_sha256(path: str, expected: str, what: Optional[str] = None) -> None:
 def gdrive_confirm_url(page: str, url: str) -> Optional[str]:
     """The real download URL behind Google Drive's large-file warning page: its download
     form (action + hidden inputs) or, on older pages, a link carrying ``confirm=``."""
-    form = re.search(r'<form[^>]*id="download-form"[^>]*action="([^"]+)"(.*?)</form>', page,
-                     re.S)
+    form = re.search(r'<form[^>]*id="download-form"[^>]*action="([^"]+)"(.*?)</form>', page, re.S)
     if form:
         fields = []
         for tag in re.findall(r'<input[^>]*>', form.group(2)):
@@ -106,7 +105,11 @@ def _fetch(url: str, part: str, timeout: float, progress: bool) -> str:
         length = response.headers.get('Content-Length')
         total = offset + int(length) if length is not None else None
         with open(part, 'ab' if offset else 'wb') as f, tqdm(
-                total=total, initial=offset, unit='B', unit_scale=True, disable=not progress,
+                total=total,
+                initial=offset,
+                unit='B',
+                unit_scale=True,
+                disable=not progress,
                 desc=osp.basename(part)[:-len('.part')]) as bar:
             for chunk in iter(lambda: response.read(CHUNK), b''):
                 f.write(chunk)
@@ -116,8 +119,13 @@ def _fetch(url: str, part: str, timeout: float, progress: bool) -> str:
     return served_by
 
 
-def download_url(url: str, dst: str, sha256: Optional[str] = None, retries: int = 3,
-                 timeout: float = 60., progress: bool = True, backoff: float = 1.) -> str:
+def download_url(url: str,
+                 dst: str,
+                 sha256: Optional[str] = None,
+                 retries: int = 3,
+                 timeout: float = 60.,
+                 progress: bool = True,
+                 backoff: float = 1.) -> str:
     """Download ``url`` to ``dst`` unless it is already there; see the module docstring.
     Processes that ask for the same ``dst`` at once (the ranks of a job) take turns on a
     lock file (``.NAME.lock``, kept): one downloads, the others find the file."""
@@ -131,8 +139,8 @@ def download_url(url: str, dst: str, sha256: Optional[str] = None, retries: int 
         return _download_unlocked(url, dst, sha256, retries, timeout, progress, backoff)
 
 
-def _download_unlocked(url: str, dst: str, sha256: Optional[str], retries: int,
-                       timeout: float, progress: bool, backoff: float) -> str:
+def _download_unlocked(url: str, dst: str, sha256: Optional[str], retries: int, timeout: float,
+                       progress: bool, backoff: float) -> str:
     part, last_error = dst + '.part', None
     for attempt in range(retries + 1):
         if attempt:

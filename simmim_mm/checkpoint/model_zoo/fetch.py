@@ -15,8 +15,9 @@ from ..model_index import config_path, get_model
 from .download import cache_dir, download_url
 
 HF_HOST = 'https://huggingface.co'
-HF_URL = re.compile(re.escape(HF_HOST) + r'/(?P<repo>[^/]+/[^/]+)/resolve/(?P<revision>[^/]+)/'
-                    r'(?P<filename>.+)')
+HF_URL = re.compile(
+    re.escape(HF_HOST) + r'/(?P<repo>[^/]+/[^/]+)/resolve/(?P<revision>[^/]+)/'
+    r'(?P<filename>.+)')
 
 
 def file_name(model: dict) -> str:
@@ -30,8 +31,11 @@ def file_name(model: dict) -> str:
         else parse_qs(parsed.query).get('id', ['checkpoint'])[0] + '.pth'
 
 
-def download_model(name: str, convert: bool = False, root: Optional[str] = None,
-                   progress: bool = True, index: str = MODEL_INDEX,
+def download_model(name: str,
+                   convert: bool = False,
+                   root: Optional[str] = None,
+                   progress: bool = True,
+                   index: str = MODEL_INDEX,
                    hf_endpoint: Optional[str] = None) -> str:
     """Path of model ``name`` in the cache (``root`` or :func:`cache_dir`), downloading it
     first if needed; with ``convert``, of its simmim_mm conversion. ``hf_endpoint`` replaces
@@ -41,12 +45,18 @@ def download_model(name: str, convert: bool = False, root: Optional[str] = None,
     hf = HF_URL.fullmatch(model['Weights'])
     if hf:
         from huggingface_hub import hf_hub_download
-        path = hf_hub_download(hf['repo'], hf['filename'], revision=hf['revision'],
-                               cache_dir=osp.join(root or cache_dir(), 'huggingface'),
-                               endpoint=hf_endpoint)
+        path = hf_hub_download(
+            hf['repo'],
+            hf['filename'],
+            revision=hf['revision'],
+            cache_dir=osp.join(root or cache_dir(), 'huggingface'),
+            endpoint=hf_endpoint)
     else:
-        path = download_url(model['Weights'], osp.join(folder, file_name(model)),
-                            sha256=meta.get('SHA256'), progress=progress)
+        path = download_url(
+            model['Weights'],
+            osp.join(folder, file_name(model)),
+            sha256=meta.get('SHA256'),
+            progress=progress)
     if not convert:
         return path
     source = meta.get('Source Format')
@@ -54,6 +64,5 @@ def download_model(name: str, convert: bool = False, root: Optional[str] = None,
         raise ValueError(f'{name} is already an mmpretrain checkpoint: nothing to convert')
     converted = osp.join(folder, f'{name}_converted.pth')
     if not osp.isfile(converted):  # without a config, the converter finds one or says why
-        convert_checkpoint(path, converted, source, config=config_path(model, index),
-                           index=index)
+        convert_checkpoint(path, converted, source, config=config_path(model, index), index=index)
     return converted

@@ -26,8 +26,10 @@ def results_text(model: dict) -> str:
 
 def readme_table(models: List[dict]) -> str:
     """README's model-zoo table, one row per metafile model."""
-    rows = ['| name | architecture | pretrain epochs | published by | fine-tune top-1 | config '
-            '| download |', '|---|---|---|---|---|---|---|']
+    rows = [
+        '| name | architecture | pretrain epochs | published by | fine-tune top-1 | config '
+        '| download |', '|---|---|---|---|---|---|---|'
+    ]
     for m in models:
         meta = m.get('Metadata') or {}
         config = m.get('Config')
@@ -42,10 +44,18 @@ def readme_table(models: List[dict]) -> str:
 def describe(model: dict) -> Dict[str, object]:
     """The fields ``tools/model_zoo.py info`` prints."""
     meta = model.get('Metadata') or {}
-    return {'name': model['Name'], 'architecture': meta.get('Architecture'),
-            'image size': meta.get('Image Size'), 'epochs': meta.get('Epochs'),
-            'publisher': meta.get('Publisher'), 'source format': meta.get('Source Format'),
-            'config': model.get('Config'), 'fine-tune top-1': results_text(model),
-            'url': model['Weights'], 'file': file_name(model),
-            'size': meta.get('File Size'), 'sha256': meta.get('SHA256'),
-            'note': meta.get('Note')}
+    return {
+        'name': model['Name'],
+        'architecture': meta.get('Architecture'),
+        'image size': meta.get('Image Size'),
+        'epochs': meta.get('Epochs'),
+        'publisher': meta.get('Publisher'),
+        'source format': meta.get('Source Format'),
+        'config': model.get('Config'),
+        'fine-tune top-1': results_text(model),
+        'url': model['Weights'],
+        'file': file_name(model),
+        'size': meta.get('File Size'),
+        'sha256': meta.get('SHA256'),
+        'note': meta.get('Note')
+    }

@@ -94,7 +94,6 @@ class ResumableSampler(DefaultSampler):
             return iter(indices)
         # positions of this rank's samples in the epoch's global order (DefaultSampler
         # strides over it by rank), so that the seeds do not depend on the world size
-        positions = range(self.rank + start * self.world_size, self.total_size,
-                          self.world_size)
+        positions = range(self.rank + start * self.world_size, self.total_size, self.world_size)
         return iter((index, sample_seed(self.seed, self.epoch, position))
                     for index, position in zip(indices, positions))

@@ -8,11 +8,14 @@ from mmengine.logging import print_log
 from torch.utils.data import IterableDataset, get_worker_info
 
 from simmim_mm.datasets.samplers.resumable_sampler import sample_seed, seeded_random_state
-from simmim_mm.datasets.shards.epoch_plan import (WorkerPart, batches_per_rank,
-                                                  batches_read_by_worker, worker_part)
+from simmim_mm.datasets.shards.epoch_plan import (
+    WorkerPart,
+    batches_per_rank,
+    batches_read_by_worker,
+    worker_part,
+)
 from simmim_mm.datasets.shards.index import default_index_url, read_index
-from simmim_mm.datasets.shards.reader import (ShardReadError, expand_shards, read_shard,
-                                              shard_name)
+from simmim_mm.datasets.shards.reader import ShardReadError, expand_shards, read_shard, shard_name
 from simmim_mm.registry import DATASETS
 
 # the member taken as the image, by priority (WebDataset's usual names first)
@@ -36,11 +39,19 @@ class WebDatasetShards(IterableDataset):
     (augmented afresh), so that every rank keeps its number of batches.
     """
 
-    def __init__(self, shards: Union[str, Sequence[str]], pipeline: Sequence[dict],
-                 batch_size: int, num_workers: int = 0, index: Optional[str] = None,
-                 shuffle_buffer: int = 1000, seed: int = 0, retries: int = 3,
-                 retry_delay: float = 1.0, timeout: float = 60,
-                 rank: Optional[int] = None, world_size: Optional[int] = None):
+    def __init__(self,
+                 shards: Union[str, Sequence[str]],
+                 pipeline: Sequence[dict],
+                 batch_size: int,
+                 num_workers: int = 0,
+                 index: Optional[str] = None,
+                 shuffle_buffer: int = 1000,
+                 seed: int = 0,
+                 retries: int = 3,
+                 retry_delay: float = 1.0,
+                 timeout: float = 60,
+                 rank: Optional[int] = None,
+                 world_size: Optional[int] = None):
         self.urls = expand_shards(shards)
         index = index or default_index_url(self.urls[0])
         if index is None:
@@ -66,9 +77,10 @@ class WebDatasetShards(IterableDataset):
         if len(self) == 0:
             raise ValueError(f'{self.samples} samples in {len(self.urls)} shards make no batch '
                              f'of {batch_size} on each of {self.world_size} processes')
-        print_log(f'{len(self.urls)} shards, {self.samples} images: each of {self.world_size} '
-                  f'processes reads {len(self) // batch_size} batches of {batch_size} an epoch',
-                  logger='current')
+        print_log(
+            f'{len(self.urls)} shards, {self.samples} images: each of {self.world_size} '
+            f'processes reads {len(self) // batch_size} batches of {batch_size} an epoch',
+            logger='current')
         # shared with the workers, persistent ones too: set before each epoch by the loop
         self._epoch = multiprocessing.Value('q', -1, lock=False)
         self._start_batch = multiprocessing.Value('q', 0, lock=False)
@@ -84,17 +96,19 @@ class WebDatasetShards(IterableDataset):
     @property
     def layout(self) -> dict:
         """What the split of an epoch depends on, besides the seed."""
-        return dict(world_size=self.world_size, num_workers=self.num_workers,
-                    batch_size=self.batch_size, samples=self.samples)
+        return dict(
+            world_size=self.world_size,
+            num_workers=self.num_workers,
+            batch_size=self.batch_size,
+            samples=self.samples)
 
     def set_epoch(self, epoch: int, start_batch: int = 0) -> None:
         """Read ``epoch`` next, from the rank's batch ``start_batch`` on (a resume)."""
         self._epoch.value, self._start_batch.value = epoch, start_batch
 
     def part(self, epoch: int, worker: int) -> WorkerPart:
-        return worker_part(self.samples_per_shard, self.seed, epoch, self.world_size,
-                           self.rank, self.num_workers, worker, self.batch_size,
-                           self.shuffle_buffer)
+        return worker_part(self.samples_per_shard, self.seed, epoch, self.world_size, self.rank,
+                           self.num_workers, worker, self.batch_size, self.shuffle_buffer)
 
     def __iter__(self):
         info = get_worker_info()
@@ -127,11 +141,17 @@ class WebDatasetShards(IterableDataset):
                                    f'decoded (shards {self._shards_of(part)})')
             yield self._transform(*fallback, epoch, position, replacing=True)
 
-    def _transform(self, name: str, members: dict, epoch: int, position: int,
+    def _transform(self,
+                   name: str,
+                   members: dict,
+                   epoch: int,
+                   position: int,
                    replacing: bool = False) -> Optional[dict]:
         extension = next((ext for ext in IMAGE_EXTENSIONS if ext in members), None)
-        results = dict(img_path=f'{name}.{extension or "<no image member>"}',
-                       img_bytes=members.get(extension, b''), sample_idx=position)
+        results = dict(
+            img_path=f'{name}.{extension or "<no image member>"}',
+            img_bytes=members.get(extension, b''),
+            sample_idx=position)
         with seeded_random_state(sample_seed(self.seed, epoch, position)):
             results = self.pipeline(results)
         if results is None and replacing:

@@ -32,8 +32,9 @@ def batches_per_rank(samples: int, world_size: int, batch_size: int) -> int:
 
 def worker_batches(batches: int, num_workers: int) -> List[int]:
     """Batches of each worker: the DataLoader asks workers in turn, one batch each."""
-    return [batches // num_workers + (worker < batches % num_workers)
-            for worker in range(num_workers)]
+    return [
+        batches // num_workers + (worker < batches % num_workers) for worker in range(num_workers)
+    ]
 
 
 def batches_read_by_worker(batches_done: int, num_workers: int, worker: int) -> int:
@@ -56,9 +57,8 @@ def buffer_shuffle(length: int, buffer_size: int, rng: np.random.Generator) -> L
     return order + buffer
 
 
-def worker_part(samples_per_shard: Sequence[int], seed: int, epoch: int, world_size: int,
-                rank: int, num_workers: int, worker: int, batch_size: int,
-                buffer_size: int) -> WorkerPart:
+def worker_part(samples_per_shard: Sequence[int], seed: int, epoch: int, world_size: int, rank: int,
+                num_workers: int, worker: int, batch_size: int, buffer_size: int) -> WorkerPart:
     """What ``worker`` of ``rank`` reads in ``epoch``."""
     per_rank = batches_per_rank(sum(samples_per_shard), world_size, batch_size) * batch_size
     counts = worker_batches(per_rank // batch_size, num_workers)

@@ -14,8 +14,11 @@ INDEX_FORMAT = 'simmim_mm.shards/1'
 def write_index(path: str, samples_per_shard: Dict[str, int], skipped=()) -> None:
     """Write the index (shard file name -> number of samples, and the unreadable images the
     shards leave out) atomically."""
-    index = dict(format=INDEX_FORMAT, samples=sum(samples_per_shard.values()),
-                 shards=samples_per_shard, skipped=list(skipped))
+    index = dict(
+        format=INDEX_FORMAT,
+        samples=sum(samples_per_shard.values()),
+        shards=samples_per_shard,
+        skipped=list(skipped))
     with atomic_path(path) as tmp, open(tmp, 'w') as file:
         json.dump(index, file, indent=1)
 
@@ -31,8 +34,8 @@ def read_index(url: str, timeout: float = 60) -> Dict[str, int]:
                          f'tools/dataset_converters/images_to_shards.py (--index-only for '
                          f'existing shards){spaceless_pipe_hint(url)}') from error
     shards = index.get('shards') if isinstance(index, dict) else None
-    if (not isinstance(shards, dict) or not all(
-            isinstance(count, int) and count >= 0 for count in shards.values())):
+    if (not isinstance(shards, dict)
+            or not all(isinstance(count, int) and count >= 0 for count in shards.values())):
         raise ValueError(f'{url}: not a shard index ("shards" must map shard file names to '
                          f'sample counts)')
     return shards

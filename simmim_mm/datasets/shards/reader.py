@@ -59,8 +59,7 @@ def open_stream(url: str, timeout: float = 60) -> Iterator[BinaryIO]:
     if url.startswith('pipe:'):
         # stderr to a file: a chatty command cannot fill a pipe and stall
         with tempfile.TemporaryFile() as errors:
-            process = subprocess.Popen(url[5:], shell=True, stdout=subprocess.PIPE,
-                                       stderr=errors)
+            process = subprocess.Popen(url[5:], shell=True, stdout=subprocess.PIPE, stderr=errors)
             try:
                 yield process.stdout
             except (OSError, EOFError, tarfile.TarError) as error:
@@ -81,7 +80,8 @@ def open_stream(url: str, timeout: float = 60) -> Iterator[BinaryIO]:
             yield file
 
 
-def _raise_if_failed(process: subprocess.Popen, errors: BinaryIO,
+def _raise_if_failed(process: subprocess.Popen,
+                     errors: BinaryIO,
                      timeout: Optional[float] = None) -> None:
     try:
         returncode = process.wait(timeout)
@@ -116,7 +116,10 @@ def iter_tar_samples(stream: BinaryIO) -> Iterator[Sample]:
         yield key, members
 
 
-def read_shard(url: str, skip: int = 0, retries: int = 3, retry_delay: float = 1.0,
+def read_shard(url: str,
+               skip: int = 0,
+               retries: int = 3,
+               retry_delay: float = 1.0,
                timeout: float = 60) -> Iterator[Sample]:
     """The samples of one shard after its first ``skip``. A failure to open or read it is
     retried ``retries`` times (waiting ``retry_delay`` seconds, doubling), each time going on
@@ -135,5 +138,5 @@ def read_shard(url: str, skip: int = 0, retries: int = 3, retry_delay: float = 1
                 raise ShardReadError(
                     f'cannot read shard {url} (tried {attempt + 1} times): '
                     f'{type(error).__name__}: {error}{spaceless_pipe_hint(url)}') from error
-            time.sleep(retry_delay * 2 ** attempt)
+            time.sleep(retry_delay * 2**attempt)
             attempt += 1

@@ -32,8 +32,10 @@ def list_images(folder: str) -> List[str]:
     found = []
     for root, dirs, files in os.walk(folder, followlinks=True):
         dirs.sort()
-        found += [osp.relpath(osp.join(root, name), folder) for name in files
-                  if name.lower().endswith(IMAGE_SUFFIXES)]
+        found += [
+            osp.relpath(osp.join(root, name), folder) for name in files
+            if name.lower().endswith(IMAGE_SUFFIXES)
+        ]
     return sorted(found)
 
 
@@ -53,9 +55,14 @@ def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
     tar.addfile(info, io.BytesIO(data))
 
 
-def write_shards(root: str, files: Sequence[str], out_dir: str, prefix: str = 'shards',
-                 samples_per_shard: int = 1000, max_shard_bytes: Optional[int] = None,
-                 workers: int = 1, log: Callable[[str], None] = print) -> Dict[str, int]:
+def write_shards(root: str,
+                 files: Sequence[str],
+                 out_dir: str,
+                 prefix: str = 'shards',
+                 samples_per_shard: int = 1000,
+                 max_shard_bytes: Optional[int] = None,
+                 workers: int = 1,
+                 log: Callable[[str], None] = print) -> Dict[str, int]:
     """Write ``files`` (paths relative to ``root``) as shards into ``out_dir`` and return the
     index (shard name -> samples). A shard closes at ``samples_per_shard`` images or before
     its files pass ``max_shard_bytes``. Run again after an interruption, it continues."""
@@ -80,8 +87,8 @@ def write_shards(root: str, files: Sequence[str], out_dir: str, prefix: str = 's
 
     start = progress['next_file']
     with multiprocessing.Pool(workers) if workers > 1 else _Serial() as pool:
-        reasons = pool.imap(unreadable, [osp.join(root, name) for name in files[start:]],
-                            chunksize=16)
+        reasons = pool.imap(
+            unreadable, [osp.join(root, name) for name in files[start:]], chunksize=16)
         skipped = {name for name, _ in progress['skipped']}
 
         def readable():  # checked as the shards are written, not all first
@@ -107,8 +114,10 @@ def write_shards(root: str, files: Sequence[str], out_dir: str, prefix: str = 's
             log(f'Wrote {osp.join(out_dir, shard_name)} ({len(group)} images)')
     progress['next_file'] = len(files)
     save_progress()
-    write_index(osp.join(out_dir, INDEX_NAME), progress['shards'],
-                skipped=[name for name, _ in progress['skipped']])
+    write_index(
+        osp.join(out_dir, INDEX_NAME),
+        progress['shards'],
+        skipped=[name for name, _ in progress['skipped']])
     if progress['skipped']:
         log(f'{len(progress["skipped"])} unreadable images were skipped (listed in the index)')
     return progress['shards']
@@ -119,8 +128,8 @@ def _groups(root: str, files, samples_per_shard: int, max_shard_bytes: Optional[
     group, size = [], 0
     for position, name in files:
         file_size = osp.getsize(osp.join(root, name)) + 2048  # with its headers and json
-        if group and (len(group) == samples_per_shard
-                      or (max_shard_bytes and size + file_size > max_shard_bytes)):
+        if group and (len(group) == samples_per_shard or
+                      (max_shard_bytes and size + file_size > max_shard_bytes)):
             yield group
             group, size = [], 0
         group.append((position, name))

@@ -29,8 +29,11 @@ class LoadImageFromFileOrSkip(LoadImageFromFile):
     then only names the sample in messages.
     """
 
-    def __init__(self, on_error: str = 'skip', max_bad_fraction: float = 0.01,
-                 min_reads: int = 100, **kwargs):
+    def __init__(self,
+                 on_error: str = 'skip',
+                 max_bad_fraction: float = 0.01,
+                 min_reads: int = 100,
+                 **kwargs):
         if on_error not in ('skip', 'raise'):
             raise ValueError(f"on_error must be 'skip' or 'raise', got {on_error!r}")
         if not 0 <= max_bad_fraction <= 1:
@@ -49,8 +52,8 @@ class LoadImageFromFileOrSkip(LoadImageFromFile):
         path = results['img_path']
         encoded = results.pop('img_bytes', None)  # not carried through the pipeline
         try:
-            loaded = (super().transform(results) if encoded is None else
-                      self._decode(encoded, results))
+            loaded = (
+                super().transform(results) if encoded is None else self._decode(encoded, results))
             if loaded is None:
                 raise ValueError('empty file')
             return loaded
@@ -77,8 +80,10 @@ class LoadImageFromFileOrSkip(LoadImageFromFile):
         if path not in self._reported:
             self._reported.add(path)
             self.bad.append((path, reason))
-            print_log(f'Skipping unreadable image {path} ({reason}); another sample is drawn',
-                      logger='current', level=30)
+            print_log(
+                f'Skipping unreadable image {path} ({reason}); another sample is drawn',
+                logger='current',
+                level=30)
         if self.reads >= self.min_reads and len(self.bad) > self.max_bad_fraction * self.reads:
             examples = '\n  '.join(f'{p}: {r}' for p, r in self.bad[:5])
             raise TooManyBadImagesError(

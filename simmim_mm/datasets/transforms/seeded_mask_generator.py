@@ -1,7 +1,8 @@
 import numpy as np
 
-from .mask_generator import SimMIMMaskGenerator
 from simmim_mm.registry import TRANSFORMS
+
+from .mask_generator import SimMIMMaskGenerator
 
 
 @TRANSFORMS.register_module()

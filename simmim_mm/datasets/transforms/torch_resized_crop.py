@@ -21,8 +21,12 @@ def resize_bilinear_antialiased(img: np.ndarray, size: Tuple[int, int]) -> np.nd
     pixels = torch.from_numpy(np.ascontiguousarray(img))
     planes = pixels.unsqueeze(-1) if img.ndim == 2 else pixels
     # (1, c, h, w) in channels-last strides, the layout of torch's fast uint8 kernel
-    resized = F.interpolate(planes.permute(2, 0, 1).unsqueeze(0), size=size, mode='bilinear',
-                            antialias=True, align_corners=False)
+    resized = F.interpolate(
+        planes.permute(2, 0, 1).unsqueeze(0),
+        size=size,
+        mode='bilinear',
+        antialias=True,
+        align_corners=False)
     out = resized[0].permute(1, 2, 0).numpy()
     return out[..., 0] if img.ndim == 2 else out
 
@@ -47,8 +51,8 @@ class TorchRandomResizedCrop(RandomResizedCrop):
         if self.backend != 'torch':
             return super().transform(results)
         top, left, height, width = self.rand_crop_params(results['img'])
-        img = resize_bilinear_antialiased(
-            results['img'][top:top + height, left:left + width], self.scale)
+        img = resize_bilinear_antialiased(results['img'][top:top + height, left:left + width],
+                                          self.scale)
         results['img'] = img
         results['img_shape'] = img.shape  # as mmpretrain's sets it
         return results

@@ -6,6 +6,7 @@ from .reconstruction_hook import ReconstructionHook
 from .resume_point_hook import ResumePointHook
 from .rng_state_hook import RngStateHook
 
-__all__ = ['AtomicCheckpointHook', 'InpaintingBaselineHook', 'KNNMonitorHook',
-           'NonFiniteLossError', 'NonFiniteLossHook', 'ReconstructionHook', 'ResumePointHook',
-           'RngStateHook']
+__all__ = [
+    'AtomicCheckpointHook', 'InpaintingBaselineHook', 'KNNMonitorHook', 'NonFiniteLossError',
+    'NonFiniteLossHook', 'ReconstructionHook', 'ResumePointHook', 'RngStateHook'
+]

@@ -34,12 +34,17 @@ class InpaintingBaselineHook(Hook):
 
     priority = 'LOW'
 
-    ROWS = (('model', 'SimMIM (this model)'),
-            ('inpaint_telea', 'OpenCV inpaint (Telea, radius {radius})'),
+    ROWS = (('model', 'SimMIM (this model)'), ('inpaint_telea',
+                                               'OpenCV inpaint (Telea, radius {radius})'),
             ('mean_colour', 'mean colour of the visible pixels'))
 
-    def __init__(self, dataset: Optional[dict] = None, num_images: Optional[int] = None,
-                 draws: int = 1, seed: int = 0, radius: float = 5, batch_size: int = 16):
+    def __init__(self,
+                 dataset: Optional[dict] = None,
+                 num_images: Optional[int] = None,
+                 draws: int = 1,
+                 seed: int = 0,
+                 radius: float = 5,
+                 batch_size: int = 16):
         if draws < 1:
             raise ValueError(f'InpaintingBaselineHook: draws must be >= 1, got {draws}')
         self.dataset = dataset
@@ -58,8 +63,7 @@ class InpaintingBaselineHook(Hook):
             dataset = runner.train_dataloader.dataset
         elif isinstance(dataset, dict):
             dataset = DATASETS.build(dataset)
-        count = len(dataset) if self.num_images is None else min(self.num_images,
-                                                                 len(dataset))
+        count = len(dataset) if self.num_images is None else min(self.num_images, len(dataset))
         state = np.random.get_state()
         np.random.seed(self.seed)
         try:
@@ -74,20 +78,19 @@ class InpaintingBaselineHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            with torch.no_grad(), torch.autocast(next(model.parameters()).device.type,
-                                                 enabled=False):
+            with torch.no_grad(), torch.autocast(
+                    next(model.parameters()).device.type, enabled=False):
                 for start in range(0, len(samples), self.batch_size):
                     batch = default_collate(samples[start:start + self.batch_size])
                     data = model.data_preprocessor(batch, training=False)
                     inputs = data['inputs'].float()
                     mask = torch.stack([s.mask for s in data['data_samples']])
                     # inpainted as loaded (uint8), then normalized as the model's inputs
-                    infilled = dict(batch, inputs=inpaint_infill(batch['inputs'], mask.cpu(),
-                                                                 self.radius))
+                    infilled = dict(
+                        batch, inputs=inpaint_infill(batch['inputs'], mask.cpu(), self.radius))
                     predictions = dict(
                         model=model.reconstruct(inputs, mask),
-                        inpaint_telea=model.data_preprocessor(infilled,
-                                                              training=False)['inputs'],
+                        inpaint_telea=model.data_preprocessor(infilled, training=False)['inputs'],
                         mean_colour=mean_colour_infill(inputs, mask))
                     # weighted by masked pixels: the same as one pass over all images
                     weight = float(mask.float().sum())
@@ -99,9 +102,11 @@ class InpaintingBaselineHook(Hook):
         return {key: error / masked_pixels for key, error in errors.items()}
 
     def table(self) -> str:
-        lines = ['Masked-pixel L1, normalized (lower is better), on '
-                 f'{self.results["num_images"]} images x {self.results["draws"]} draws, the '
-                 'same views and masks for each row:']
+        lines = [
+            'Masked-pixel L1, normalized (lower is better), on '
+            f'{self.results["num_images"]} images x {self.results["draws"]} draws, the '
+            'same views and masks for each row:'
+        ]
         for key, label in self.ROWS:
             lines.append(f'  {label.format(radius=self.radius):<40} '
                          f'{self.results["masked_l1"][key]:.3f}')
@@ -112,9 +117,12 @@ class InpaintingBaselineHook(Hook):
             return
         model = runner.model.module if is_model_wrapper(runner.model) else runner.model
         samples = self._samples(runner)
-        self.results = dict(num_images=len(samples) // self.draws, draws=self.draws,
-                            seed=self.seed, radius=self.radius,
-                            masked_l1=self.evaluate(model, samples))
+        self.results = dict(
+            num_images=len(samples) // self.draws,
+            draws=self.draws,
+            seed=self.seed,
+            radius=self.radius,
+            masked_l1=self.evaluate(model, samples))
         runner.logger.info(self.table())
         mkdir_or_exist(runner.work_dir)
         self.json_path = osp.join(runner.work_dir, 'inpainting_baseline.json')

@@ -28,10 +28,17 @@ class KNNMonitorHook(Hook):
 
     priority = 'LOW'
 
-    def __init__(self, train_dataset: dict, val_dataset: dict, interval: int = 1,
-                 by_epoch: bool = True, k: int = 20, temperature: float = 0.07,
-                 batch_size: int = 32, num_workers: int = 0,
-                 per_class: Optional[int] = None, seed: int = 0):
+    def __init__(self,
+                 train_dataset: dict,
+                 val_dataset: dict,
+                 interval: int = 1,
+                 by_epoch: bool = True,
+                 k: int = 20,
+                 temperature: float = 0.07,
+                 batch_size: int = 32,
+                 num_workers: int = 0,
+                 per_class: Optional[int] = None,
+                 seed: int = 0):
         if interval < 1:
             raise ValueError(f'KNNMonitorHook: interval must be >= 1, got {interval}')
         self.dataset_cfgs = dict(train_dataset=train_dataset, val_dataset=val_dataset)
@@ -49,8 +56,10 @@ class KNNMonitorHook(Hook):
 
     def before_train(self, runner) -> None:
         if runner.rank == 0:
-            self._loaders = {name: self._loader(name, cfg)
-                             for name, cfg in self.dataset_cfgs.items()}
+            self._loaders = {
+                name: self._loader(name, cfg)
+                for name, cfg in self.dataset_cfgs.items()
+            }
 
     def _loader(self, name: str, cfg) -> DataLoader:
         dataset = DATASETS.build(cfg) if isinstance(cfg, dict) else cfg
@@ -61,8 +70,12 @@ class KNNMonitorHook(Hook):
                              'dataset, e.g. CustomDataset over class folders)')
         if self.per_class is not None:
             dataset = balanced_subset(dataset, self.per_class, self.seed)
-        return DataLoader(dataset, batch_size=self.batch_size, shuffle=False,
-                          num_workers=self.num_workers, collate_fn=default_collate)
+        return DataLoader(
+            dataset,
+            batch_size=self.batch_size,
+            shuffle=False,
+            num_workers=self.num_workers,
+            collate_fn=default_collate)
 
     def evaluate(self, runner, step: int) -> float:
         """kNN top-1 (percent) of the val set now; logged at ``step``."""
@@ -87,8 +100,7 @@ class KNNMonitorHook(Hook):
             self.evaluate(runner, runner.iter + 1)
 
     def after_train_epoch(self, runner) -> None:
-        if (self.by_epoch and runner.rank == 0
-                and self.every_n_epochs(runner, self.interval)):
+        if (self.by_epoch and runner.rank == 0 and self.every_n_epochs(runner, self.interval)):
             self.evaluate(runner, runner.iter)
 
     def after_train(self, runner) -> None:
@@ -103,6 +115,8 @@ def balanced_subset(dataset, per_class: int, seed: int = 0) -> Subset:
     for index in range(len(dataset)):
         by_class[int(dataset.get_data_info(index)['gt_label'])].append(index)
     rng = random.Random(seed)
-    chosen = [i for label in sorted(by_class)
-              for i in rng.sample(by_class[label], min(per_class, len(by_class[label])))]
+    chosen = [
+        i for label in sorted(by_class)
+        for i in rng.sample(by_class[label], min(per_class, len(by_class[label])))
+    ]
     return Subset(dataset, sorted(chosen))

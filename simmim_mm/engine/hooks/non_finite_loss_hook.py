@@ -38,8 +38,8 @@ class NonFiniteLossHook(Hook):
         if streak < self.max_consecutive:
             return
         filename = f'nonfinite_stop_iter_{runner.iter + 1}.pth'
-        runner.save_checkpoint(runner.work_dir, filename, save_optimizer=True,
-                               save_param_scheduler=True)
+        runner.save_checkpoint(
+            runner.work_dir, filename, save_optimizer=True, save_param_scheduler=True)
         history = runner.message_hub.log_scalars.get('train/loss')
         losses = history.data[0][-10:].tolist() if history is not None else []
         raise NonFiniteLossError(

@@ -26,7 +26,10 @@ class ReconstructionHook(Hook):
 
     priority = 'LOW'
 
-    def __init__(self, interval: int = 1000, num_images: int = 4, seed: int = 0,
+    def __init__(self,
+                 interval: int = 1000,
+                 num_images: int = 4,
+                 seed: int = 0,
                  channelwise: Optional[bool] = None):
         self.interval = interval
         self.num_images = num_images

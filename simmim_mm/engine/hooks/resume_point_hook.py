@@ -32,9 +32,11 @@ class ResumePointHook(Hook):
 
     priority = 'VERY_LOW'  # after the schedulers have stepped: the state of a finished iteration
 
-    def __init__(self, minutes: float = 30, interval: Optional[int] = None,
+    def __init__(self,
+                 minutes: float = 30,
+                 interval: Optional[int] = None,
                  filename: str = 'resume_point.pth',
-                 signals: Sequence[str] = ('SIGTERM',)):
+                 signals: Sequence[str] = ('SIGTERM', )):
         if interval is not None and interval < 1:
             raise ValueError(f'ResumePointHook: interval must be >= 1, got {interval}')
         if minutes <= 0:
@@ -101,8 +103,12 @@ class ResumePointHook(Hook):
             runner.train_loop.stop_training = True
 
     def _save(self, runner) -> None:
-        runner.save_checkpoint(runner.work_dir, self.filename, save_optimizer=True,
-                               save_param_scheduler=True, by_epoch=False)
+        runner.save_checkpoint(
+            runner.work_dir,
+            self.filename,
+            save_optimizer=True,
+            save_param_scheduler=True,
+            by_epoch=False)
         self._last_save = time.monotonic()
         if is_main_process():
             with atomic_path(osp.join(runner.work_dir, 'last_checkpoint')) as tmp:

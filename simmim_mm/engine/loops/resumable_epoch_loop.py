@@ -27,10 +27,14 @@ def shard_dataloader_cfg(dataloader: dict, seed: int) -> dict:
         if 'shard_index' in dataset:
             dataset['index'] = dataset.pop('shard_index')
         if ignored:
-            print_log(f'Reading shards {dataset["shards"]}: the folder settings {ignored} of '
-                      f'train_dataloader.dataset are not used', logger='current')
-    dataset.update(type=WebDatasetShards, batch_size=dataloader['batch_size'],
-                   num_workers=dataloader.get('num_workers', 0))
+            print_log(
+                f'Reading shards {dataset["shards"]}: the folder settings {ignored} of '
+                f'train_dataloader.dataset are not used',
+                logger='current')
+    dataset.update(
+        type=WebDatasetShards,
+        batch_size=dataloader['batch_size'],
+        num_workers=dataloader.get('num_workers', 0))
     dataset.setdefault('seed', seed)
     return dict(dataloader, sampler=None, dataset=dataset)
 
@@ -40,12 +44,12 @@ def check_shards_are_streamed(dataloader) -> None:
     the train dataloader itself where the loop is not ResumableEpochBasedTrainLoop, and
     CustomDataset would fail with an unexpected keyword."""
     dataset = dataloader.get('dataset') if isinstance(dataloader, dict) else None
-    if isinstance(dataset, dict) and 'shards' in dataset and dataset.get('type') not in (
-            'WebDatasetShards', WebDatasetShards):
-        raise ValueError(
-            'train_dataloader.dataset.shards: shards are streamed by train_cfg '
-            "type='ResumableEpochBasedTrainLoop' (every pretraining and distillation "
-            'recipe); this config trains with another loop or names shards elsewhere')
+    if isinstance(dataset,
+                  dict) and 'shards' in dataset and dataset.get('type') not in ('WebDatasetShards',
+                                                                                WebDatasetShards):
+        raise ValueError('train_dataloader.dataset.shards: shards are streamed by train_cfg '
+                         "type='ResumableEpochBasedTrainLoop' (every pretraining and distillation "
+                         'recipe); this config trains with another loop or names shards elsewhere')
 
 
 def resumable_dataloader_cfg(dataloader: dict, seed: int = 0) -> dict:
@@ -53,8 +57,8 @@ def resumable_dataloader_cfg(dataloader: dict, seed: int = 0) -> dict:
     and the dataset wrapped in a SeededSampleDataset; other samplers are left alone. A dataset
     that names ``shards`` streams them (see :func:`shard_dataloader_cfg`)."""
     dataset = dataloader['dataset']
-    if isinstance(dataset, dict) and (
-            'shards' in dataset or dataset.get('type') in ('WebDatasetShards', WebDatasetShards)):
+    if isinstance(dataset, dict) and ('shards' in dataset or dataset.get('type')
+                                      in ('WebDatasetShards', WebDatasetShards)):
         return shard_dataloader_cfg(dataloader, seed)
     sampler = dataloader.get('sampler') or {}
     sampler_type = sampler.get('type')
@@ -66,9 +70,9 @@ def resumable_dataloader_cfg(dataloader: dict, seed: int = 0) -> dict:
     if not issubclass(sampler_type, ResumableSampler):
         dataloader['sampler'] = dict(sampler, type=ResumableSampler)
     dataset = dataloader['dataset']
-    if not (isinstance(dataset, SeededSampleDataset) or (
-            isinstance(dataset, dict) and dataset.get('type') in
-            ('SeededSampleDataset', SeededSampleDataset))):
+    if not (isinstance(dataset, SeededSampleDataset) or
+            (isinstance(dataset, dict)
+             and dataset.get('type') in ('SeededSampleDataset', SeededSampleDataset))):
         dataloader['dataset'] = dict(type=SeededSampleDataset, dataset=dataset)
     return dataloader
 
@@ -152,8 +156,8 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         """Record how the shards are split; a run resumed with another split (world size,
         workers, batch size) cannot continue the stopped epoch: it goes on at the next one."""
         hub = self.runner.message_hub
-        saved, layout = hub.get_info('shard_layout'), dict(dataset.layout,
-                                                             batches=len(self.dataloader))
+        saved, layout = hub.get_info('shard_layout'), dict(
+            dataset.layout, batches=len(self.dataloader))
         hub.update_info('shard_layout', layout)
         if saved is None or saved == layout:
             return
@@ -161,10 +165,10 @@ class ResumableEpochBasedTrainLoop(EpochBasedTrainLoop):
         if stopped_mid_epoch:
             self._epoch += 1
         self.runner.logger.warning(
-            f'The checkpoint read the shards with {saved}, this run with {layout}: '
-            + (f'the rest of epoch {self._epoch} cannot be split the same way and is left '
-               f'out; ' if stopped_mid_epoch else '')
-            + f'training continues at the start of epoch {self._epoch + 1}. The iteration '
+            f'The checkpoint read the shards with {saved}, this run with {layout}: ' +
+            (f'the rest of epoch {self._epoch} cannot be split the same way and is left '
+             f'out; ' if stopped_mid_epoch else '') +
+            f'training continues at the start of epoch {self._epoch + 1}. The iteration '
             f'count restarts there for the new split; the parameter schedulers keep their '
             f'resumed step counts.')
         self._iter = self._epoch * len(self.dataloader)

@@ -2,5 +2,7 @@ from .amp_optim_wrapper import AnyDeviceAmpOptimWrapper
 from .distiller_constructor import DistillerOptimWrapperConstructor
 from .layer_decay_constructor import BackboneLayerDecayOptimWrapperConstructor
 
-__all__ = ['AnyDeviceAmpOptimWrapper', 'BackboneLayerDecayOptimWrapperConstructor',
-           'DistillerOptimWrapperConstructor']
+__all__ = [
+    'AnyDeviceAmpOptimWrapper', 'BackboneLayerDecayOptimWrapperConstructor',
+    'DistillerOptimWrapperConstructor'
+]

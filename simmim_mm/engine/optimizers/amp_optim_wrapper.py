@@ -47,20 +47,26 @@ class CpuAutocastAmpOptimWrapper(AmpOptimWrapper):
         if fp32:
             return
         if forced_bf16 and not native_bf16:
-            print_log('AnyDeviceAmpOptimWrapper: bfloat16 as asked, but this CPU emulates it '
-                      '(no AVX-512 BF16 / AMX): expect it to be far slower than float32',
-                      logger='current', level=30)
+            print_log(
+                'AnyDeviceAmpOptimWrapper: bfloat16 as asked, but this CPU emulates it '
+                '(no AVX-512 BF16 / AMX): expect it to be far slower than float32',
+                logger='current',
+                level=30)
         elif not self.autocast_enabled:
-            print_log('AnyDeviceAmpOptimWrapper: this CPU has no native bfloat16 '
-                      '(AVX-512 BF16 / AMX), training in float32', logger='current')
+            print_log(
+                'AnyDeviceAmpOptimWrapper: this CPU has no native bfloat16 '
+                '(AVX-512 BF16 / AMX), training in float32',
+                logger='current')
         elif dtype not in (None, 'bfloat16', torch.bfloat16):
             print_log(f'AnyDeviceAmpOptimWrapper: CPU autocast has no {dtype}; using '
-                      'bfloat16', logger='current')
+                      'bfloat16',
+                      logger='current')
 
     @contextmanager
     def optim_context(self, model):
-        context = (super().optim_context if self.autocast_enabled
-                   else super(AmpOptimWrapper, self).optim_context)
+        context = (
+            super().optim_context
+            if self.autocast_enabled else super(AmpOptimWrapper, self).optim_context)
         with context(model):
             yield
 

@@ -21,10 +21,11 @@ class BackboneLayerDecayOptimWrapperConstructor(LearningRateDecayOptimWrapperCon
     def add_params(self, params, module, prefix='', get_layer_depth=None, **kwargs):
         if get_layer_depth is None and not hasattr(module, 'get_layer_depth'):
             get_layer_depth = partial(module.backbone.get_layer_depth, prefix='backbone.')
-        super().add_params(params, module, prefix=prefix, get_layer_depth=get_layer_depth,
-                           **kwargs)
+        super().add_params(params, module, prefix=prefix, get_layer_depth=get_layer_depth, **kwargs)
 
 
 # mmdet / mmseg configs cannot name it as `simmim_mm.X` (see register_in_other_scopes)
-register_in_other_scopes(BackboneLayerDecayOptimWrapperConstructor,
-                         'OPTIM_WRAPPER_CONSTRUCTORS', packages=('mmdet', 'mmseg'))
+register_in_other_scopes(
+    BackboneLayerDecayOptimWrapperConstructor,
+    'OPTIM_WRAPPER_CONSTRUCTORS',
+    packages=('mmdet', 'mmseg'))

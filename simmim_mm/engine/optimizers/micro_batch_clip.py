@@ -49,8 +49,10 @@ class MicroBatchClipMixin:
         A loss scaler's scale (a power of two: exact) is taken out for the clip and put back,
         since ``GradScaler.unscale_`` may run only once per optimizer step."""
         scale = self.loss_scaler.get_scale() if self.loss_scaler.is_enabled() else 1.0
-        grads = [p.grad for group in self.optimizer.param_groups for p in group['params']
-                 if p.grad is not None]
+        grads = [
+            p.grad for group in self.optimizer.param_groups for p in group['params']
+            if p.grad is not None
+        ]
         if scale != 1.0 and grads:
             torch._foreach_mul_(grads, 1.0 / scale)
         self._clip_grad()  # OptimWrapper's: clip_func, and the logged norm

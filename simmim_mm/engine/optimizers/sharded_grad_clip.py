@@ -22,8 +22,11 @@ def sharded_grad_norm(params, norm_type: float = 2.0) -> torch.Tensor:
     return (total**(1 / norm_type)).to(local.dtype)
 
 
-def clip_sharded_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0,
-                            error_if_nonfinite: bool = False, foreach=None) -> torch.Tensor:
+def clip_sharded_grad_norm_(parameters,
+                            max_norm: float,
+                            norm_type: float = 2.0,
+                            error_if_nonfinite: bool = False,
+                            foreach=None) -> torch.Tensor:
     """``torch.nn.utils.clip_grad_norm_`` for sharded gradients: the total norm is
     :func:`sharded_grad_norm`. An OptimWrapper's ``clip_func`` (``clip_grad`` type norm)."""
     params = list(parameters)

@@ -9,8 +9,13 @@ from typing import Tuple
 
 from torch import nn
 
-from ..utils.attention_blocks import (attention_blocks, block_num_heads, block_stage,
-                                      block_window, is_pre_norm_block)
+from ..utils.attention_blocks import (
+    attention_blocks,
+    block_num_heads,
+    block_stage,
+    block_window,
+    is_pre_norm_block,
+)
 
 STUDENT_HEADS_FIELD = {
     'vit': 'model.backbone.layer_cfgs[-1].num_heads',
@@ -73,8 +78,7 @@ def check_full_forward(student: nn.Module, reason: str) -> None:
             'keep the heads of the last block for target="relations" without neck / head')
 
 
-def check_relation_pairing(teacher: nn.Module, teacher_block: int,
-                           student: nn.Module) -> None:
+def check_relation_pairing(teacher: nn.Module, teacher_block: int, student: nn.Module) -> None:
     """TinyMIM's relations are compared head by head, token by token: the teacher's chosen
     block and the student's last block need the same heads and the same tokens (ViT: the
     same patch grid, cls token included; Swin: the same windows of the same map)."""
@@ -84,8 +88,8 @@ def check_relation_pairing(teacher: nn.Module, teacher_block: int,
         raise ValueError(f'model.teacher_block={teacher_block}: the teacher has '
                          f'{len(blocks)} blocks')
     t_block, s_block = blocks[teacher_block], attention_blocks(student)[-1]
-    for field, encoder, block in (('model.teacher', teacher, t_block),
-                                  ('model.backbone', student, s_block)):
+    for field, encoder, block in (('model.teacher', teacher, t_block), ('model.backbone', student,
+                                                                        s_block)):
         if not is_pre_norm_block(block):
             raise ValueError(f'{field}.type={type(encoder).__name__}: its {type(block).__name__} '
                              'blocks have no pre-norm q / k / v (SwinV2 normalises after the '
@@ -111,8 +115,8 @@ def check_relation_pairing(teacher: nn.Module, teacher_block: int,
                              '(model.backbone.patch_size / img_size)')
         return
     t_window, s_window = block_window(t_block), block_window(s_block)
-    for field, grid, window in (('model.teacher', t_grid, t_window),
-                                ('model.backbone', s_grid, s_window)):
+    for field, grid, window in (('model.teacher', t_grid, t_window), ('model.backbone', s_grid,
+                                                                      s_window)):
         window = min(window, *grid)
         if grid[0] % window or grid[1] % window:
             raise ValueError(f'{field}: window {window} does not tile the {grid} map of the '

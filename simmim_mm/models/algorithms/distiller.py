@@ -6,6 +6,7 @@ from mmpretrain.structures import DataSample
 from torch import Tensor, nn
 
 from simmim_mm.registry import MODELS
+
 from ..utils.attention_blocks import attention_blocks, qkv_at_block
 from ..utils.teacher_weights import load_teacher_weights
 from .distill_pairing import check_feature_pairing, check_full_forward, check_relation_pairing
@@ -95,8 +96,12 @@ class MIMDistiller(BaseSelfSupervisor):
             neck = dict(neck)
             neck.setdefault('in_channels', encoder_width(backbone))
             neck.setdefault('out_channels', encoder_in_channels(backbone))
-        super().__init__(backbone=backbone, neck=neck, head=head,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
         self.teacher = teacher.requires_grad_(False)
         self.teacher.eval()  # mmpretrain backbones' train() returns None: no chaining
         self.teacher_checkpoint = teacher_checkpoint
@@ -142,16 +147,19 @@ class MIMDistiller(BaseSelfSupervisor):
                              'train pipeline')
         return torch.stack(masks)
 
-    def loss(self, inputs: Tensor, data_samples: List[DataSample],
-             **kwargs) -> Dict[str, Tensor]:
+    def loss(self, inputs: Tensor, data_samples: List[DataSample], **kwargs) -> Dict[str, Tensor]:
         mask = self._student_mask(data_samples)
         if self.target == 'relations':
             with torch.no_grad():
                 block = attention_blocks(self.teacher)[self.teacher_block]
                 teacher_qkv, _ = qkv_at_block(self.teacher, block, inputs)
             # the student's forward stops at its last block unless the pixel loss needs it all
-            student_qkv, outputs = qkv_at_block(self.backbone, attention_blocks(
-                self.backbone)[-1], inputs, mask, stop=self.neck is None)
+            student_qkv, outputs = qkv_at_block(
+                self.backbone,
+                attention_blocks(self.backbone)[-1],
+                inputs,
+                mask,
+                stop=self.neck is None)
             losses = self.distill_loss(student_qkv, teacher_qkv)
         else:
             with torch.no_grad():

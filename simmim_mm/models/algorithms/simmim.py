@@ -68,8 +68,12 @@ class SimMIM(BaseSelfSupervisor):
             neck = MODELS.build(neck)
         if isinstance(head, dict):
             head = MODELS.build(head)
-        super().__init__(backbone=backbone, neck=neck, head=head,
-                         data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
 
     def extract_feat(self, inputs: Tensor):
         return self.backbone(inputs, None)
@@ -88,13 +92,14 @@ class SimMIM(BaseSelfSupervisor):
         features = self.backbone(inputs, mask)
         return self.neck(features[-1])
 
-    def loss(self, inputs: Tensor, data_samples: List[DataSample],
-             **kwargs) -> Dict[str, Tensor]:
+    def loss(self, inputs: Tensor, data_samples: List[DataSample], **kwargs) -> Dict[str, Tensor]:
         mask = torch.stack([sample.mask for sample in data_samples])
         reconstruction = self.reconstruct(inputs, mask)
         return dict(loss=self.head.loss(reconstruction, inputs, mask))
 
-    def forward(self, inputs: Tensor, data_samples: Optional[List[DataSample]] = None,
+    def forward(self,
+                inputs: Tensor,
+                data_samples: Optional[List[DataSample]] = None,
                 mode: str = 'tensor'):
         """Modes 'tensor' and 'loss' as in mmpretrain; 'predict' (what MMEngine's ValLoop
         calls) scores the reconstruction of each image, see :meth:`predict`."""
@@ -102,8 +107,7 @@ class SimMIM(BaseSelfSupervisor):
             return self.predict(inputs, data_samples)
         return super().forward(inputs, data_samples, mode)
 
-    def predict(self, inputs: Tensor, data_samples: List[DataSample],
-                **kwargs) -> List[DataSample]:
+    def predict(self, inputs: Tensor, data_samples: List[DataSample], **kwargs) -> List[DataSample]:
         """Sets ``reconstruction_loss`` on each sample: the training loss of that image under
         its mask, so a validation metric can average it over held-out images."""
         mask = torch.stack([sample.mask for sample in data_samples])

@@ -28,8 +28,8 @@ def window_order(height: int, width: int, window: int, shift: int) -> Tensor:
     into ``window`` x ``window`` windows, as ShiftWindowMSA's roll and window_partition."""
     grid = torch.arange(height * width).view(height, width)
     grid = torch.roll(grid, shifts=(-shift, -shift), dims=(0, 1))
-    return grid.view(height // window, window, width // window, window).permute(
-        0, 2, 1, 3).reshape(-1)
+    return grid.view(height // window, window, width // window, window).permute(0, 2, 1,
+                                                                                3).reshape(-1)
 
 
 class WindowOrderShiftWindowMSA(ShiftWindowMSA):

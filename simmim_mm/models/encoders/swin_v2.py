@@ -56,6 +56,6 @@ class SimMIMSwinTransformerV2(SwinTransformerV2):
             x, hw_shape = stage(x, hw_shape)
             if i in self.out_indices:
                 out = getattr(self, f'norm{i}')(x)
-                outs.append(out.view(-1, *hw_shape, stage.out_channels)
-                            .permute(0, 3, 1, 2).contiguous())
+                outs.append(
+                    out.view(-1, *hw_shape, stage.out_channels).permute(0, 3, 1, 2).contiguous())
         return tuple(outs)

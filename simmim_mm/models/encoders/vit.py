@@ -57,7 +57,7 @@ class SimMIMViT(BEiTPretrainViT):
         _clipped_trunc_normal_(self.cls_token)
         _clipped_trunc_normal_(self.mask_token)
         self.rescale_init_weight()
-        self._is_init = True
+        self.is_init = True
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Tuple[Tensor]:
         if mask is None:

@@ -25,7 +25,9 @@ class SimMIMReconstructionHead(BaseModule):
         init_cfg: as for any BaseModule; nothing to initialize.
     """
 
-    def __init__(self, criterion: str = 'L1', norm_target_window: Optional[int] = None,
+    def __init__(self,
+                 criterion: str = 'L1',
+                 norm_target_window: Optional[int] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(init_cfg)
         self.loss_module = SimMIMReconstructionLoss(criterion, norm_target_window)

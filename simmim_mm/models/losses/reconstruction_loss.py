@@ -9,8 +9,7 @@ from simmim_mm.registry import MODELS
 def upsample_mask(mask: Tensor, size) -> Tensor:
     """(B, h, w) patch-grid mask -> (B, 1, H, W) pixel mask, each patch repeated."""
     patch_h, patch_w = size[0] // mask.shape[-2], size[1] // mask.shape[-1]
-    return (mask.repeat_interleave(patch_h, 1).repeat_interleave(patch_w, 2)
-            .unsqueeze(1).float())
+    return (mask.repeat_interleave(patch_h, 1).repeat_interleave(patch_w, 2).unsqueeze(1).float())
 
 
 def normalize_targets(targets: Tensor, window: int) -> Tensor:
@@ -22,8 +21,8 @@ def normalize_targets(targets: Tensor, window: int) -> Tensor:
     pool = dict(kernel_size=window, stride=1, padding=window // 2)
     mean = F.avg_pool2d(targets, count_include_pad=False, **pool)
     mean_sq = F.avg_pool2d(targets**2, count_include_pad=False, **pool)
-    count = F.avg_pool2d(targets.new_ones(targets.shape), count_include_pad=True,
-                         **pool) * window**2
+    count = F.avg_pool2d(
+        targets.new_ones(targets.shape), count_include_pad=True, **pool) * window**2
     var = ((mean_sq - mean**2) * (count / (count - 1))).clamp(min=0)
     return (targets - mean) / (var + 1e-6)**0.5
 

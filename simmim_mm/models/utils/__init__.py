@@ -1,5 +1,4 @@
 from .relative_position import resize_relative_position_bias_table
 from .transfer_init import SimMIMPretrainedInit, adapt_encoder_state
 
-__all__ = ['SimMIMPretrainedInit', 'adapt_encoder_state',
-           'resize_relative_position_bias_table']
+__all__ = ['SimMIMPretrainedInit', 'adapt_encoder_state', 'resize_relative_position_bias_table']

@@ -59,8 +59,11 @@ class _BlockReached(Exception):
     """Raised by the pre-hook to end an encoder's forward at the watched block."""
 
 
-def run_to_block(encoder: nn.Module, block: nn.Module, images: Tensor,
-                 mask: Optional[Tensor] = None, stop: bool = True) -> Tuple[tuple, Any]:
+def run_to_block(encoder: nn.Module,
+                 block: nn.Module,
+                 images: Tensor,
+                 mask: Optional[Tensor] = None,
+                 stop: bool = True) -> Tuple[tuple, Any]:
     """Run ``encoder(images, mask)`` and return the positional arguments ``block`` was called
     with (its input tokens; Swin also passes the (H, W) of its map) and the encoder's
     outputs. With ``stop`` the forward ends at the block (outputs None): the blocks after it
@@ -95,7 +98,8 @@ def window_partition(tokens: Tensor, hw: Tuple[int, int], window: int) -> Tensor
     return grid.permute(0, 1, 3, 2, 4, 5).reshape(-1, window * window, channels)
 
 
-def block_qkv(block: nn.Module, tokens: Tensor,
+def block_qkv(block: nn.Module,
+              tokens: Tensor,
               hw: Optional[Tuple[int, int]] = None) -> Tuple[Tensor, Tensor, Tensor]:
     """q, k, v of ``block`` for its input ``tokens`` (B, N, C): the block's pre-norm, then its
     qkv projection with its biases (the BEiT-style ViT's q / v biases, no k bias), split
@@ -120,8 +124,11 @@ def block_qkv(block: nn.Module, tokens: Tensor,
     return q, k, v
 
 
-def qkv_at_block(encoder: nn.Module, block: nn.Module, images: Tensor,
-                 mask: Optional[Tensor] = None, stop: bool = True):
+def qkv_at_block(encoder: nn.Module,
+                 block: nn.Module,
+                 images: Tensor,
+                 mask: Optional[Tensor] = None,
+                 stop: bool = True):
     """:func:`block_qkv` of ``block`` on the input it gets in ``encoder(images, mask)``, and
     the encoder's outputs (None with ``stop``, see :func:`run_to_block`)."""
     args, outputs = run_to_block(encoder, block, images, mask, stop=stop)

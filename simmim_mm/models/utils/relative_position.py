@@ -7,6 +7,7 @@ from torch import Tensor
 def _geometric_offsets(src_size: int, dst_size: int) -> np.ndarray:
     """Positions of the source table's rows on the target grid: spaced geometrically so the
     centre keeps unit spacing and the far offsets stretch to reach the target's extent."""
+
     def progression(ratio, n):
         return (1.0 - ratio**n) / (1.0 - ratio)
 
@@ -24,7 +25,8 @@ def _geometric_offsets(src_size: int, dst_size: int) -> np.ndarray:
     return np.array([-d for d in reversed(offsets)] + [0.0] + offsets)
 
 
-def resize_relative_position_bias_table(table: Tensor, dst_rows: int,
+def resize_relative_position_bias_table(table: Tensor,
+                                        dst_rows: int,
                                         num_extra_tokens: int = 0) -> Tensor:
     """Resize a ((2w-1)^2 [+ extra], heads) table to ``dst_rows`` rows, as the official SimMIM
     does when the window (or ViT's patch grid) changes for fine-tuning: geometric source grid,
@@ -47,8 +49,8 @@ def resize_relative_position_bias_table(table: Tensor, dst_rows: int,
     order = min(3, src_size - 1)
     columns = []
     for head in table[:src_rows].float().T.cpu().numpy():
-        spline = RectBivariateSpline(grid, grid, head.reshape(src_size, src_size), kx=order,
-                                     ky=order, s=0)
+        spline = RectBivariateSpline(
+            grid, grid, head.reshape(src_size, src_size), kx=order, ky=order, s=0)
         columns.append(torch.from_numpy(spline(targets, targets)).reshape(-1, 1))
     resized = torch.cat(columns, dim=1).to(table.dtype)
     return torch.cat([resized, table[src_rows:]], dim=0)

@@ -24,8 +24,10 @@ class _ConvertedWeightsInit(SimMIMPretrainedInit):
         self._state_dict = state_dict
 
     def _encoder(self) -> Dict[str, Tensor]:
-        encoder = {k[len(self.prefix):]: v for k, v in self._state_dict.items()
-                   if k.startswith(self.prefix)}
+        encoder = {
+            k[len(self.prefix):]: v
+            for k, v in self._state_dict.items() if k.startswith(self.prefix)
+        }
         if not encoder:
             raise KeyError(f'{self.checkpoint}: converted, but no "{self.prefix}*" weights')
         return encoder
@@ -46,20 +48,18 @@ def resolve_checkpoint(checkpoint: str) -> str:
     return download_model(checkpoint, convert=source not in (None, 'none'))
 
 
-def load_teacher_weights(encoder: nn.Module, checkpoint: str,
-                         source: Optional[str] = None) -> None:
+def load_teacher_weights(encoder: nn.Module, checkpoint: str, source: Optional[str] = None) -> None:
     """Load ``checkpoint`` into ``encoder``. ``source`` names the format of a file that was
     not converted yet: 'official', 'hf' or 'mmpretrain' (tools/convert_checkpoint.py
     ``--from``); None for ours, converted files and zoo names."""
     if source is None:
-        init = SimMIMPretrainedInit(resolve_checkpoint(checkpoint),
-                                    allow_missing=_UNUSED_BY_TEACHER)
+        init = SimMIMPretrainedInit(
+            resolve_checkpoint(checkpoint), allow_missing=_UNUSED_BY_TEACHER)
     else:
         from simmim_mm.checkpoint import SOURCES, load_checkpoint_file
         if source not in SOURCES:
             raise ValueError(f'model.teacher_source={source!r}: one of {sorted(SOURCES)}, or '
                              'None for a simmim_mm checkpoint')
         state = SOURCES[source](load_checkpoint_file(checkpoint), checkpoint)
-        init = _ConvertedWeightsInit(state, checkpoint=checkpoint,
-                                     allow_missing=_UNUSED_BY_TEACHER)
+        init = _ConvertedWeightsInit(state, checkpoint=checkpoint, allow_missing=_UNUSED_BY_TEACHER)
     init(encoder)

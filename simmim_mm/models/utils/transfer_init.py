@@ -37,8 +37,8 @@ def adapt_encoder_state(encoder: Dict[str, Tensor], target: nn.Module) -> Dict[s
     for key, value in state.items():
         if key.endswith('relative_position_bias_table') and key in wanted \
                 and value.shape[0] != wanted[key].shape[0]:
-            state[key] = resize_relative_position_bias_table(
-                value, wanted[key].shape[0], _extra_rows(value.shape[0]))
+            state[key] = resize_relative_position_bias_table(value, wanted[key].shape[0],
+                                                             _extra_rows(value.shape[0]))
     return state
 
 
@@ -57,8 +57,12 @@ class SimMIMPretrainedInit:
     backbone; ViT's final norm, replaced by fc_norm under mean pooling).
     """
 
-    def __init__(self, checkpoint: str, prefix: str = 'backbone.', map_location: str = 'cpu',
-                 allow_missing: Sequence[str] = (), ignore_keys: Sequence[str] = ()):
+    def __init__(self,
+                 checkpoint: str,
+                 prefix: str = 'backbone.',
+                 map_location: str = 'cpu',
+                 allow_missing: Sequence[str] = (),
+                 ignore_keys: Sequence[str] = ()):
         self.checkpoint = checkpoint
         self.prefix = prefix
         self.map_location = map_location
@@ -66,43 +70,48 @@ class SimMIMPretrainedInit:
         self.ignore_keys = [re.compile(p) for p in ignore_keys]
 
     def _encoder(self) -> Dict[str, Tensor]:
-        ckpt = CheckpointLoader.load_checkpoint(self.checkpoint, self.map_location,
-                                               logger=None)  # as load_checkpoint does
+        ckpt = CheckpointLoader.load_checkpoint(
+            self.checkpoint, self.map_location, logger=None)  # as load_checkpoint does
         state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
         if not isinstance(state, dict):
             raise ValueError(f'{self.checkpoint}: not a checkpoint with a state_dict')
-        encoder = {k[len(self.prefix):]: v for k, v in state.items()
-                   if k.startswith(self.prefix)}
+        encoder = {k[len(self.prefix):]: v for k, v in state.items() if k.startswith(self.prefix)}
         if not encoder:
             raise KeyError(f'{self.checkpoint} has no "{self.prefix}*" weights; it starts with '
                            f'{sorted(state)[:5]}. Convert official / Hugging Face checkpoints '
                            'first (tools/convert_checkpoint.py).')
-        return {k: v for k, v in encoder.items()
-                if not any(p.search(k) for p in self.ignore_keys)}
+        return {k: v for k, v in encoder.items() if not any(p.search(k) for p in self.ignore_keys)}
 
     def __call__(self, module: nn.Module) -> None:
         state = adapt_encoder_state(self._encoder(), module)
         wanted = dict(module.named_parameters())
-        wanted.update({k: v for k, v in module.state_dict().items() if k not in wanted
-                       and not _NOT_TRANSFERRED.search(k)})  # buffers the model keeps as is
+        wanted.update({
+            k: v
+            for k, v in module.state_dict().items()
+            if k not in wanted and not _NOT_TRANSFERRED.search(k)
+        })  # buffers the model keeps as is
         unused = sorted(set(state) - set(wanted))
-        mismatched = sorted(k for k in set(state) & set(wanted)
-                            if state[k].shape != wanted[k].shape)
-        missing = sorted(k for k in set(wanted) - set(state)
-                         if not any(p.search(k) for p in self.allow_missing))
-        problems = [f'{name}: {keys}' for name, keys in (
-            ('checkpoint weights the backbone has no place for', unused),
-            ('shape mismatches', [f'{k} {tuple(state[k].shape)} vs {tuple(wanted[k].shape)}'
-                                  for k in mismatched]),
-            ('backbone weights missing from the checkpoint', missing)) if keys]
+        mismatched = sorted(
+            k for k in set(state) & set(wanted) if state[k].shape != wanted[k].shape)
+        missing = sorted(
+            k for k in set(wanted) - set(state) if not any(p.search(k) for p in self.allow_missing))
+        problems = [
+            f'{name}: {keys}'
+            for name, keys in (('checkpoint weights the backbone has no place for', unused), (
+                'shape mismatches',
+                [f'{k} {tuple(state[k].shape)} vs {tuple(wanted[k].shape)}'
+                 for k in mismatched]), ('backbone weights missing from the checkpoint', missing))
+            if keys
+        ]
         if problems:
             raise ValueError(f'Loading {self.checkpoint} into {type(module).__name__} would '
                              'leave weights untrained or unused:\n  ' + '\n  '.join(problems))
         load_state_dict(module, state, strict=False, logger='current')
         new = sorted(set(wanted) - set(state))
-        print_log(f'Loaded {len(state)} SimMIM encoder tensors from {self.checkpoint} into '
-                  f'{type(module).__name__}' + (f'; newly initialised: {new}' if new else ''),
-                  logger='current')
+        print_log(
+            f'Loaded {len(state)} SimMIM encoder tensors from {self.checkpoint} into '
+            f'{type(module).__name__}' + (f'; newly initialised: {new}' if new else ''),
+            logger='current')
 
     def _get_init_info(self) -> str:
         return f'{self.__class__.__name__}: load from {self.checkpoint}'

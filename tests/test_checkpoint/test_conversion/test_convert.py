@@ -5,9 +5,6 @@ import os.path as osp
 
 import pytest
 import torch
-from checkpoint_helpers import (TINY_SWIN, TINY_VIT, build, random_mask, randomize,
-                                swin_config_text, to_official, vit_config_text, write_config,
-                                write_model_index)
 from mmengine.runner import load_checkpoint
 
 from simmim_mm.checkpoint import CheckpointError, convert_checkpoint
@@ -15,6 +12,19 @@ from simmim_mm.checkpoint.conversion.config_match import build_model
 from simmim_mm.checkpoint.conversion.patch_merging import official_to_openmmlab
 from simmim_mm.package_files import CONFIG_DIR
 from simmim_mm.registry import MODELS
+
+from checkpoint_helpers import (
+    TINY_SWIN,
+    TINY_VIT,
+    build,
+    random_mask,
+    randomize,
+    swin_config_text,
+    to_official,
+    vit_config_text,
+    write_config,
+    write_model_index,
+)
 
 
 @pytest.fixture
@@ -38,8 +48,13 @@ def load_converted(config, path):
 def hf_swin(windows=2):
     transformers = pytest.importorskip('transformers')
     config = transformers.SwinConfig(
-        image_size=64, patch_size=4, num_channels=3, embed_dim=TINY_SWIN['embed_dims'],
-        depths=TINY_SWIN['depths'], num_heads=TINY_SWIN['num_heads'], window_size=windows,
+        image_size=64,
+        patch_size=4,
+        num_channels=3,
+        embed_dim=TINY_SWIN['embed_dims'],
+        depths=TINY_SWIN['depths'],
+        num_heads=TINY_SWIN['num_heads'],
+        window_size=windows,
         encoder_stride=32)
     model = randomize(transformers.SwinForMaskedImageModeling(config))
     model.eval()
@@ -95,9 +110,14 @@ def test_hf_swin_reconstructs_exactly(tmp_path, swin_config, suffix, names):
 
 def test_hf_vit_is_refused_with_the_reason(tmp_path):
     transformers = pytest.importorskip('transformers')
-    config = transformers.ViTConfig(image_size=32, patch_size=16, hidden_size=32,
-                                    num_hidden_layers=1, num_attention_heads=2,
-                                    intermediate_size=64, encoder_stride=16)
+    config = transformers.ViTConfig(
+        image_size=32,
+        patch_size=16,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        encoder_stride=16)
     src, dst = tmp_path / 'vit.bin', tmp_path / 'out.pth'
     torch.save(transformers.ViTForMaskedImageModeling(config).state_dict(), src)
     with pytest.raises(CheckpointError, match='absolute position embedding'):
@@ -107,15 +127,20 @@ def test_hf_vit_is_refused_with_the_reason(tmp_path):
 
 # ---------------------------------------------------------------- mmpretrain
 def mmpretrain_simmim(windows=2, pad_small_map=False):
-    model = MODELS.build(dict(
-        type='mmpretrain.SimMIM',
-        backbone=dict(type='mmpretrain.SimMIMSwinTransformer', arch=TINY_SWIN, img_size=64,
-                      stage_cfgs=dict(block_cfgs=dict(window_size=windows)),
-                      pad_small_map=pad_small_map),
-        neck=dict(type='mmpretrain.SimMIMLinearDecoder', in_channels=128, encoder_stride=32),
-        head=dict(type='mmpretrain.SimMIMHead', patch_size=4,
-                  loss=dict(type='mmpretrain.PixelReconstructionLoss', criterion='L1',
-                            channel=3))))
+    model = MODELS.build(
+        dict(
+            type='mmpretrain.SimMIM',
+            backbone=dict(
+                type='mmpretrain.SimMIMSwinTransformer',
+                arch=TINY_SWIN,
+                img_size=64,
+                stage_cfgs=dict(block_cfgs=dict(window_size=windows)),
+                pad_small_map=pad_small_map),
+            neck=dict(type='mmpretrain.SimMIMLinearDecoder', in_channels=128, encoder_stride=32),
+            head=dict(
+                type='mmpretrain.SimMIMHead',
+                patch_size=4,
+                loss=dict(type='mmpretrain.PixelReconstructionLoss', criterion='L1', channel=3))))
     randomize(model)
     model.eval()
     return model
@@ -141,9 +166,10 @@ def test_mmpretrain_padded_small_map_is_refused_naming_the_tables(tmp_path):
     config = write_config(tmp_path, 'simmim_w4.py', swin_config_text((4, 4, 4, 2)))
     src, dst = tmp_path / 'mmpretrain.pth', tmp_path / 'out.pth'
     torch.save(dict(state_dict=mmpretrain_simmim(4, True).state_dict()), src)
-    with pytest.raises(CheckpointError,
-                       match=r'stages\.3\.blocks\.0\.attn\.w_msa\.relative_position_bias_table'
-                       r'.*window 4 in the checkpoint, 2 in the model'):
+    with pytest.raises(
+            CheckpointError,
+            match=r'stages\.3\.blocks\.0\.attn\.w_msa\.relative_position_bias_table'
+            r'.*window 4 in the checkpoint, 2 in the model'):
         convert_checkpoint(str(src), str(dst), 'mmpretrain', config=config)
     assert not dst.exists()
 
@@ -188,8 +214,13 @@ def official_file(tmp_path, model_state, name='official.pth'):
         weights['encoder.layers.0.blocks.1.attn_mask'] = torch.zeros(64, 4, 4)
     config = yacs.CfgNode(dict(MODEL=dict(TYPE='swin', NAME='simmim'), DATA=dict(IMG_SIZE=192)))
     path = tmp_path / name
-    torch.save(dict(model=weights, optimizer=dict(state={}, param_groups=[dict(lr=1e-4)]),
-                    lr_scheduler=dict(t_initial=100), epoch=99, config=config), path)
+    torch.save(
+        dict(
+            model=weights,
+            optimizer=dict(state={}, param_groups=[dict(lr=1e-4)]),
+            lr_scheduler=dict(t_initial=100),
+            epoch=99,
+            config=config), path)
     return str(path)
 
 
@@ -225,10 +256,10 @@ def test_official_matches_a_config_by_itself(tmp_path):
     assert torch.load(tmp_path / 'out.pth')['meta']['config'] == 'configs/tiny-w2.py'
 
 
-@pytest.mark.parametrize('config,also', [
-    ('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
-     'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'),
-    ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', None)])
+@pytest.mark.parametrize(
+    'config,also', [('pretrain/simmim_swin-base-w6_16xb128-amp-coslr-100e_in1k-192px.py',
+                     'pretrain/simmim_swin-base-w6_16xb128-amp-step-800e_in1k-192px.py'),
+                    ('pretrain/simmim_vit-base-p16_16xb128-amp-step-800e_in1k-224px.py', None)])
 def test_official_full_size_loads_into_the_shipped_config(tmp_path, config, also):
     """Full-size Swin-B / ViT-B in official names convert onto the configs that
     configs/metafile.yml names, found without --config, and load there strictly
@@ -245,18 +276,29 @@ def test_official_full_size_loads_into_the_shipped_config(tmp_path, config, also
 # ---------------------------------------------------------------- fine-tuned
 def classifier(arch):
     if arch == 'swin':
-        backbone = dict(type='mmpretrain.SwinTransformer', arch=TINY_SWIN, img_size=64,
-                        stage_cfgs=dict(block_cfgs=dict(window_size=2)))
+        backbone = dict(
+            type='mmpretrain.SwinTransformer',
+            arch=TINY_SWIN,
+            img_size=64,
+            stage_cfgs=dict(block_cfgs=dict(window_size=2)))
         width = 128
     else:
-        backbone = dict(type='mmpretrain.BEiTViT', arch=TINY_VIT, img_size=32, patch_size=16,
-                        use_abs_pos_emb=False, use_rel_pos_bias=True,
-                        out_type='avg_featmap', final_norm=False)
+        backbone = dict(
+            type='mmpretrain.BEiTViT',
+            arch=TINY_VIT,
+            img_size=32,
+            patch_size=16,
+            use_abs_pos_emb=False,
+            use_rel_pos_bias=True,
+            out_type='avg_featmap',
+            final_norm=False)
         width = TINY_VIT['embed_dims']
-    model = MODELS.build(dict(
-        type='mmpretrain.ImageClassifier', backbone=backbone,
-        neck=None if arch == 'vit' else dict(type='mmpretrain.GlobalAveragePooling'),
-        head=dict(type='mmpretrain.LinearClsHead', num_classes=5, in_channels=width)))
+    model = MODELS.build(
+        dict(
+            type='mmpretrain.ImageClassifier',
+            backbone=backbone,
+            neck=None if arch == 'vit' else dict(type='mmpretrain.GlobalAveragePooling'),
+            head=dict(type='mmpretrain.LinearClsHead', num_classes=5, in_channels=width)))
     model.eval()
     return model
 
@@ -282,14 +324,17 @@ def test_finetuned_swin_checked_against_a_classifier_config(tmp_path):
     original = randomize(classifier('swin'))
     src, dst = tmp_path / 'finetuned.pth', tmp_path / 'classifier.pth'
     torch.save(dict(model=to_official(original.state_dict(), prefix='')), src)
-    config = write_config(tmp_path, 'cls.py', f"model = dict(type='mmpretrain.ImageClassifier', "
-                          f"backbone=dict(type='mmpretrain.SwinTransformer', arch={TINY_SWIN!r}, "
-                          "img_size=64, stage_cfgs=dict(block_cfgs=dict(window_size=2))), "
-                          "neck=dict(type='mmpretrain.GlobalAveragePooling'), "
-                          "head=dict(type='mmpretrain.LinearClsHead', num_classes=7, "
-                          "in_channels=128))\n")
-    with pytest.raises(CheckpointError, match=r'head\.fc\.weight: shape \(5, 128\) in the '
-                       r'checkpoint, \(7, 128\) in the model'):
+    config = write_config(
+        tmp_path, 'cls.py', f"model = dict(type='mmpretrain.ImageClassifier', "
+        f"backbone=dict(type='mmpretrain.SwinTransformer', arch={TINY_SWIN!r}, "
+        "img_size=64, stage_cfgs=dict(block_cfgs=dict(window_size=2))), "
+        "neck=dict(type='mmpretrain.GlobalAveragePooling'), "
+        "head=dict(type='mmpretrain.LinearClsHead', num_classes=7, "
+        "in_channels=128))\n")
+    with pytest.raises(
+            CheckpointError,
+            match=r'head\.fc\.weight: shape \(5, 128\) in the '
+            r'checkpoint, \(7, 128\) in the model'):
         convert_checkpoint(str(src), str(dst), 'official', config=config)
     assert not dst.exists()
 
@@ -316,6 +361,7 @@ def test_official_finetuned_swin_b_fits_mmpretrain_benchmark_config(tmp_path):
 
 def test_cli_converts(tmp_path, swin_config, capsys):
     import importlib.util
+
     from conftest import REPO_ROOT
     spec = importlib.util.spec_from_file_location(
         'convert_checkpoint', osp.join(REPO_ROOT, 'tools', 'convert_checkpoint.py'))

@@ -5,11 +5,18 @@ import sys
 
 import pytest
 import torch
-from checkpoint_helpers import (build, randomize, swin_config_text, to_official, write_config,
-                                write_model_index)
 
-from conftest import REPO_ROOT
 from simmim_mm.checkpoint import CheckpointError, convert_checkpoint, load_checkpoint_file
+
+from checkpoint_helpers import (
+    build,
+    randomize,
+    swin_config_text,
+    to_official,
+    write_config,
+    write_model_index,
+)
+from conftest import REPO_ROOT
 
 
 @pytest.fixture
@@ -33,15 +40,16 @@ def convert_expecting(tmp_path, weights, config, match, source='official'):
 
 def test_unknown_key_is_named(tmp_path, swin_config, official_weights):
     official_weights['encoder.layers.0.blocks.0.attn.surprise'] = torch.zeros(1)
-    convert_expecting(tmp_path, official_weights, swin_config,
-                      r'unknown layout: encoder\.layers\.0\.blocks\.0\.attn\.surprise'
-                      .replace('encoder\\.', ''))
+    convert_expecting(
+        tmp_path, official_weights, swin_config,
+        r'unknown layout: encoder\.layers\.0\.blocks\.0\.attn\.surprise'.replace('encoder\\.', ''))
 
 
 def test_missing_key_is_named(tmp_path, swin_config, official_weights):
     del official_weights['encoder.layers.2.blocks.1.mlp.fc2.weight']
-    convert_expecting(tmp_path, official_weights, swin_config,
-                      r'missing 1 key\(s\): backbone\.stages\.2\.blocks\.1\.ffn\.layers\.1\.weight')
+    convert_expecting(
+        tmp_path, official_weights, swin_config,
+        r'missing 1 key\(s\): backbone\.stages\.2\.blocks\.1\.ffn\.layers\.1\.weight')
 
 
 def test_extra_mapped_key_is_named(tmp_path, swin_config, official_weights):
@@ -52,9 +60,10 @@ def test_extra_mapped_key_is_named(tmp_path, swin_config, official_weights):
 
 def test_wrong_shape_is_named(tmp_path, swin_config, official_weights):
     official_weights['decoder.0.weight'] = torch.zeros(3072, 64, 1, 1)
-    convert_expecting(tmp_path, official_weights, swin_config,
-                      r'neck\.decoder\.0\.weight: shape \(3072, 64, 1, 1\) in the checkpoint, '
-                      r'\(3072, 128, 1, 1\) in the model')
+    convert_expecting(
+        tmp_path, official_weights, swin_config,
+        r'neck\.decoder\.0\.weight: shape \(3072, 64, 1, 1\) in the checkpoint, '
+        r'\(3072, 128, 1, 1\) in the model')
 
 
 def test_not_an_official_file(tmp_path, swin_config):
@@ -72,8 +81,10 @@ def test_no_config_fits(tmp_path, official_weights):
     index = write_model_index(tmp_path, ['configs/simmim_w4.py'])
     src, dst = tmp_path / 'src.pth', tmp_path / 'dst.pth'
     torch.save(dict(model=official_weights), src)
-    with pytest.raises(CheckpointError, match=r'(?s)fits no config.*simmim_w4\.py.*window 2 in the '
-                       r'checkpoint, 4 in the model'):
+    with pytest.raises(
+            CheckpointError,
+            match=r'(?s)fits no config.*simmim_w4\.py.*window 2 in the '
+            r'checkpoint, 4 in the model'):
         convert_checkpoint(str(src), str(dst), 'official', index=index)
     assert not dst.exists()
 
@@ -92,8 +103,8 @@ def test_hostile_pickle_is_refused_and_does_not_run(tmp_path, official_weights):
     marker = tmp_path / 'payload-ran'
     src, dst = tmp_path / 'hostile.pth', tmp_path / 'dst.pth'
     torch.save(dict(model=official_weights, config=RunsCode(marker)), src)
-    with pytest.raises(CheckpointError,
-                       match=r'hostile\.pth: refused to load.*GLOBAL posix\.system'):
+    with pytest.raises(
+            CheckpointError, match=r'hostile\.pth: refused to load.*GLOBAL posix\.system'):
         load_checkpoint_file(str(src))
     with pytest.raises(CheckpointError, match='refused to load'):
         convert_checkpoint(str(src), str(dst), 'official')
@@ -123,9 +134,15 @@ def test_cli_reports_error_and_writes_nothing(tmp_path, official_weights):
     official_weights['encoder.bogus'] = torch.zeros(1)
     src, dst = tmp_path / 'src.pth', tmp_path / 'dst.pth'
     torch.save(dict(model=official_weights), src)
-    result = subprocess.run(
-        [sys.executable, os.path.join(REPO_ROOT, 'tools', 'convert_checkpoint.py'), str(src),
-         str(dst), '--from', 'official'], capture_output=True, text=True, timeout=300)
+    result = subprocess.run([
+        sys.executable,
+        os.path.join(REPO_ROOT, 'tools', 'convert_checkpoint.py'),
+        str(src),
+        str(dst), '--from', 'official'
+    ],
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
     assert result.returncode == 1
     assert 'error:' in result.stderr and 'bogus' in result.stderr
     assert not dst.exists()

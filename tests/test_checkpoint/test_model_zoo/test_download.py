@@ -6,11 +6,17 @@ import subprocess
 import sys
 
 import pytest
+
+from simmim_mm.checkpoint.model_zoo.download import (
+    CACHE_ENV,
+    ChecksumError,
+    DownloadError,
+    cache_dir,
+    download_url,
+)
+
 from checkpoint_helpers import checkpoint_files
 from loopback_server import LoopbackServer
-
-from simmim_mm.checkpoint.model_zoo.download import (CACHE_ENV, ChecksumError, DownloadError,
-                                                     cache_dir, download_url)
 
 DATA = os.urandom(3 * (1 << 20) + 12345)  # spans several read chunks
 SHA = hashlib.sha256(DATA).hexdigest()
@@ -54,8 +60,9 @@ def test_resume_of_a_partial_file_from_an_earlier_run(server, tmp_path):
 
 
 def test_checksum_mismatch_is_an_error_and_nothing_is_kept(server, tmp_path):
-    with pytest.raises(ChecksumError, match=r'ckpt\.pth: sha256 .* does not match the '
-                       r'published 0{64}'):
+    with pytest.raises(
+            ChecksumError, match=r'ckpt\.pth: sha256 .* does not match the '
+            r'published 0{64}'):
         fetch(server, tmp_path, sha256='0' * 64)
     assert checkpoint_files(tmp_path / 'cache') == []
 
@@ -78,8 +85,13 @@ def test_unreachable_server_gives_up_after_bounded_retries(tmp_path):
     with LoopbackServer() as srv:
         url = srv.url
     with pytest.raises(DownloadError, match='failed after 3 attempts'):
-        download_url(url + '/x.pth', str(tmp_path / 'x.pth'), retries=2, backoff=0,
-                     progress=False, timeout=5)
+        download_url(
+            url + '/x.pth',
+            str(tmp_path / 'x.pth'),
+            retries=2,
+            backoff=0,
+            progress=False,
+            timeout=5)
     assert not (tmp_path / 'x.pth').exists()
 
 
@@ -111,10 +123,12 @@ def test_concurrent_downloads_of_one_file_take_turns(server, tmp_path):
     dst = str(tmp_path / 'cache' / 'ckpt.pth')
     code = ('import sys; from simmim_mm.checkpoint.model_zoo.download import download_url; '
             'download_url(sys.argv[1], sys.argv[2], sha256=sys.argv[3], progress=False)')
-    ranks = [subprocess.Popen([sys.executable, '-c', code, server.url + '/ckpt.pth', dst, SHA])
-             for _ in range(2)]
+    ranks = [
+        subprocess.Popen([sys.executable, '-c', code, server.url + '/ckpt.pth', dst, SHA])
+        for _ in range(2)
+    ]
     assert [rank.wait(timeout=120) for rank in ranks] == [0, 0]
     assert open(dst, 'rb').read() == DATA
-    assert [request for request in server.requests if request[0] == '/ckpt.pth'] == [
-        ('/ckpt.pth', None)]  # one transfer, from the start
+    assert [request for request in server.requests
+            if request[0] == '/ckpt.pth'] == [('/ckpt.pth', None)]  # one transfer, from the start
     assert checkpoint_files(tmp_path / 'cache') == ['ckpt.pth']

@@ -8,19 +8,29 @@ import re
 import pytest
 import torch
 import yaml
-from checkpoint_helpers import (build, checkpoint_files, randomize, swin_config_text, to_official,
-                                write_config)
-from loopback_server import LoopbackServer
 from mmengine.runner import load_checkpoint
 
-from simmim_mm.checkpoint import SOURCES, CheckpointError
-from simmim_mm.checkpoint import model_zoo
-from simmim_mm.checkpoint.model_zoo import fetch
-from simmim_mm.checkpoint.model_zoo import (MODEL_INDEX, download_model, file_name, load_models,
-                                            readme_table)
+from simmim_mm.checkpoint import SOURCES, CheckpointError, model_zoo
+from simmim_mm.checkpoint.model_zoo import (
+    MODEL_INDEX,
+    download_model,
+    fetch,
+    file_name,
+    load_models,
+    readme_table,
+)
 from simmim_mm.package_files import MIM_DIR
 
+from checkpoint_helpers import (
+    build,
+    checkpoint_files,
+    randomize,
+    swin_config_text,
+    to_official,
+    write_config,
+)
 from conftest import REPO_ROOT
+from loopback_server import LoopbackServer
 
 MODELS = load_models()
 
@@ -39,12 +49,17 @@ def test_model_index_imports_the_metafile():
 
 def test_metafile_lists_every_published_checkpoint_of_the_design():
     urls = ' '.join(m['Weights'] for m in MODELS)
-    for drive_id in ('1Wcbr66JL26FF30Kip9fZa_0lXrDAKP-d', '15zENvGjHlM71uKQ3d2FbljWPubtrPtjl',
-                     '1qDxrTl2YUDB0505_4QrU5LU2R1kKmcBP', '1dJn6GYkwMIcoP3zqOEyW1_iQfpBi8UOw',
-                     # fine-tuned, from microsoft/SimMIM's README
-                     '1RsgHfjB4B1ZYblXEQVT-FPX3WSvBrxcs', '1mb43BkW56F5smwiX-g7QUUD7f1Rftq8u',
-                     '1xEKyfMTsdh6TfnYhk5vbw0Yz7a-viZ0w', '1mf0ZpXttEvFsH87Www4oQ-t8Kwr0x485',
-                     '1fKgDYd0tRgyHyTnyB1CleYxjo0Gn5tEB'):
+    for drive_id in (
+            '1Wcbr66JL26FF30Kip9fZa_0lXrDAKP-d',
+            '15zENvGjHlM71uKQ3d2FbljWPubtrPtjl',
+            '1qDxrTl2YUDB0505_4QrU5LU2R1kKmcBP',
+            '1dJn6GYkwMIcoP3zqOEyW1_iQfpBi8UOw',
+            # fine-tuned, from microsoft/SimMIM's README
+            '1RsgHfjB4B1ZYblXEQVT-FPX3WSvBrxcs',
+            '1mb43BkW56F5smwiX-g7QUUD7f1Rftq8u',
+            '1xEKyfMTsdh6TfnYhk5vbw0Yz7a-viZ0w',
+            '1mf0ZpXttEvFsH87Www4oQ-t8Kwr0x485',
+            '1fKgDYd0tRgyHyTnyB1CleYxjo0Gn5tEB'):
         assert f'id={drive_id}' in urls
     for sha in ('0e15782d', 'a0e931ac', '4ad216d3'):
         assert f'-{sha}.pth' in urls
@@ -70,8 +85,9 @@ def test_metafile_entry_is_complete(model):
         assert meta.get('Note'), 'a model without a config says why'
     elif config.startswith('mmpretrain::'):
         import mmpretrain
-        assert osp.isfile(osp.join(osp.dirname(mmpretrain.__file__), '.mim', 'configs',
-                                   config[len('mmpretrain::'):]))
+        assert osp.isfile(
+            osp.join(
+                osp.dirname(mmpretrain.__file__), '.mim', 'configs', config[len('mmpretrain::'):]))
     else:
         assert osp.isfile(osp.join(MIM_DIR, config))
     if meta['Publisher'] == 'microsoft/SimMIM':
@@ -114,19 +130,30 @@ def zoo(tmp_path):
     import hashlib
     with LoopbackServer() as server:
         server.files['/tiny.pth'] = data
-        meta = dict(Models=[dict(
-            Name='tiny', Config='simmim_tiny.py', Weights=server.url + '/tiny.pth',
-            Metadata={'Architecture': 'tiny', 'Source Format': 'official',
-                      'SHA256': hashlib.sha256(data).hexdigest()})])
+        meta = dict(Models=[
+            dict(
+                Name='tiny',
+                Config='simmim_tiny.py',
+                Weights=server.url + '/tiny.pth',
+                Metadata={
+                    'Architecture': 'tiny',
+                    'Source Format': 'official',
+                    'SHA256': hashlib.sha256(data).hexdigest()
+                })
+        ])
         (tmp_path / 'metafile.yml').write_text(yaml.safe_dump(meta))
         (tmp_path / 'model-index.yml').write_text(yaml.safe_dump({'Import': ['metafile.yml']}))
-        yield dict(index=str(tmp_path / 'model-index.yml'), root=str(tmp_path / 'cache'),
-                   server=server, config=config, original=original)
+        yield dict(
+            index=str(tmp_path / 'model-index.yml'),
+            root=str(tmp_path / 'cache'),
+            server=server,
+            config=config,
+            original=original)
 
 
 def test_download_and_convert_end_to_end(zoo):
-    path = download_model('tiny', convert=True, root=zoo['root'], progress=False,
-                          index=zoo['index'])
+    path = download_model(
+        'tiny', convert=True, root=zoo['root'], progress=False, index=zoo['index'])
     assert path == osp.join(zoo['root'], 'tiny', 'tiny_converted.pth')
     model = build(zoo['config'])
     load_checkpoint(model, path, map_location='cpu', strict=True, logger='silent')
@@ -156,8 +183,7 @@ def test_download_convert_refuses_a_hostile_file(zoo):
     with open(osp.join(osp.dirname(zoo['index']), 'metafile.yml'), 'w') as f:
         yaml.safe_dump(index, f)
     with pytest.raises(CheckpointError, match='refused to load'):
-        download_model('tiny', convert=True, root=zoo['root'], progress=False,
-                       index=zoo['index'])
+        download_model('tiny', convert=True, root=zoo['root'], progress=False, index=zoo['index'])
     assert not osp.exists(marker)
     assert checkpoint_files(osp.join(zoo['root'], 'tiny')) == ['tiny.pth']
 
@@ -168,23 +194,37 @@ def test_hugging_face_download_and_convert_through_huggingface_hub(tmp_path):
     transformers = pytest.importorskip('transformers')
     pytest.importorskip('huggingface_hub')
     from checkpoint_helpers import TINY_SWIN
-    hf = randomize(transformers.SwinForMaskedImageModeling(transformers.SwinConfig(
-        image_size=64, patch_size=4, embed_dim=TINY_SWIN['embed_dims'],
-        depths=TINY_SWIN['depths'], num_heads=TINY_SWIN['num_heads'], window_size=2,
-        encoder_stride=32)))
+    hf = randomize(
+        transformers.SwinForMaskedImageModeling(
+            transformers.SwinConfig(
+                image_size=64,
+                patch_size=4,
+                embed_dim=TINY_SWIN['embed_dims'],
+                depths=TINY_SWIN['depths'],
+                num_heads=TINY_SWIN['num_heads'],
+                window_size=2,
+                encoder_stride=32)))
     src = tmp_path / 'pytorch_model.bin'
     torch.save(hf.state_dict(), src)
     config = write_config(tmp_path, 'simmim_tiny.py', swin_config_text())
-    meta = dict(Models=[dict(
-        Name='tiny_hf', Config='simmim_tiny.py', Metadata={'Source Format': 'hf'},
-        # a Hugging Face location, served by the loopback server through hf_endpoint
-        Weights=f'{model_zoo.HF_HOST}/org/tiny-simmim/resolve/main/pytorch_model.bin')])
+    meta = dict(Models=[
+        dict(
+            Name='tiny_hf',
+            Config='simmim_tiny.py',
+            Metadata={'Source Format': 'hf'},
+            # a Hugging Face location, served by the loopback server through hf_endpoint
+            Weights=f'{model_zoo.HF_HOST}/org/tiny-simmim/resolve/main/pytorch_model.bin')
+    ])
     (tmp_path / 'metafile.yml').write_text(yaml.safe_dump(meta))
     (tmp_path / 'model-index.yml').write_text(yaml.safe_dump({'Import': ['metafile.yml']}))
     with LoopbackServer() as server:
         server.files['/org/tiny-simmim/resolve/main/pytorch_model.bin'] = src.read_bytes()
-        path = download_model('tiny_hf', convert=True, root=str(tmp_path / 'cache'),
-                              index=str(tmp_path / 'model-index.yml'), hf_endpoint=server.url)
+        path = download_model(
+            'tiny_hf',
+            convert=True,
+            root=str(tmp_path / 'cache'),
+            index=str(tmp_path / 'model-index.yml'),
+            hf_endpoint=server.url)
     file_path = '/org/tiny-simmim/resolve/main/pytorch_model.bin'
     assert server.requests == [('HEAD ' + file_path, None), (file_path, None)]
     assert osp.join('cache', 'huggingface') in ' '.join(
@@ -202,5 +242,7 @@ def test_hugging_face_download_and_convert_through_huggingface_hub(tmp_path):
 def test_converting_an_mmpretrain_classifier_is_refused_with_the_reason(tmp_path, monkeypatch):
     monkeypatch.setattr(fetch, 'download_url', lambda *a, **k: str(tmp_path / 'x.pth'))
     with pytest.raises(ValueError, match='already an mmpretrain checkpoint'):
-        download_model('swin-base-w6_simmim-100e-pre_8xb256-coslr-100e_in1k-192px_mmpretrain',
-                       convert=True, root=str(tmp_path))
+        download_model(
+            'swin-base-w6_simmim-100e-pre_8xb256-coslr-100e_in1k-192px_mmpretrain',
+            convert=True,
+            root=str(tmp_path))
