@@ -395,6 +395,8 @@ RULES = [  # (pattern for the command without its NAME=value prefix, class, chec
     (TOOL + r'benchmark\.py ', CHECK, check_python_tool, 'minutes of timed steps, or a GPU'),
     (TOOL + r'visualize_reconstruction\.py ', CHECK, check_python_tool, 'needs a checkpoint'),
     (TOOL + r'analysis/plot_curves\.py ', CHECK, check_plot_curves, "needs a run's JSON logs"),
+    (TOOL + r'analysis/dataset_stats\.py ', CHECK, check_python_tool,
+     'needs a folder of images; tests/test_datasets/test_statistics.py runs it'),
     (TOOL + r'analysis/distill_evidence\.py ', CHECK, check_python_tool,
      'an hour of CPU training per student seed'),
     (r'^bash tools/gpu_check\.sh ', CHECK, check_gpu_check, 'network, or a GPU machine'),

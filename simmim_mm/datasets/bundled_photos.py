@@ -15,10 +15,18 @@ SKIMAGE_PHOTOS = ('astronaut.png', 'brick.png', 'camera.png', 'chelsea.png', 'co
 @DATASETS.register_module()
 class BundledPhotos(BaseDataset):
     """The photos that ship inside the scikit-image package: the demo's data, with no download
-    and no data folder to set up. Labels: none."""
+    and no data folder to set up. Labels: none. It reads no folder: a ``data_root`` or
+    ``data_prefix`` given to it is refused, naming the dataset to use instead."""
 
     def __init__(self, **kwargs):
         from skimage.data import data_dir
+        folder = {k: kwargs[k] for k in ('data_root', 'data_prefix') if k in kwargs}
+        if folder and folder != dict(data_root=data_dir):
+            raise ValueError(
+                f'BundledPhotos reads the photos inside scikit-image, not a folder ({folder}); '
+                "replace the dataset: train_dataloader = dict(dataset=dict(_delete_=True, "
+                "type='CustomDataset', data_root=..., with_label=False, pipeline=...)) "
+                '(docs/en/user_guides/data_preparation.md)')
         kwargs.setdefault('data_root', data_dir)
         super().__init__(**kwargs)
 

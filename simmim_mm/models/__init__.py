@@ -3,10 +3,10 @@ from .decoders import SimMIMDecoder
 from .encoders import SimMIMSwinTransformer, SimMIMSwinTransformerV2, SimMIMViT
 from .heads import SimMIMReconstructionHead
 from .losses import FeatureDistillLoss, RelationDistillLoss, SimMIMReconstructionLoss
-from .utils import SimMIMPretrainedInit
+from .utils import MultiChannelDataPreprocessor, SimMIMPretrainedInit
 
 __all__ = [
-    'FeatureDistillLoss', 'MIMDistiller', 'RelationDistillLoss', 'SimMIM', 'SimMIMDecoder',
-    'SimMIMPretrainedInit', 'SimMIMReconstructionHead', 'SimMIMReconstructionLoss',
-    'SimMIMSwinTransformer', 'SimMIMSwinTransformerV2', 'SimMIMViT'
+    'FeatureDistillLoss', 'MIMDistiller', 'MultiChannelDataPreprocessor', 'RelationDistillLoss',
+    'SimMIM', 'SimMIMDecoder', 'SimMIMPretrainedInit', 'SimMIMReconstructionHead',
+    'SimMIMReconstructionLoss', 'SimMIMSwinTransformer', 'SimMIMSwinTransformerV2', 'SimMIMViT'
 ]

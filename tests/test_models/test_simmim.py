@@ -122,3 +122,35 @@ def test_windows_that_do_not_tile_the_feature_map_are_refused(backbone, stage):
                 backbone=dict(backbone, arch='tiny', img_size=192),
                 neck=dict(type='SimMIMDecoder', encoder_stride=32),
                 head=dict(type='SimMIMReconstructionHead')))
+
+
+def build_with_preprocessor(channels, **preprocessor):
+    return MODELS.build(
+        dict(
+            type='SimMIM',
+            backbone=dict(
+                type='SimMIMSwinTransformer',
+                arch=TINY_SWIN,
+                img_size=64,
+                in_channels=channels,
+                stage_cfgs=dict(block_cfgs=dict(window_size=2))),
+            neck=dict(type='SimMIMDecoder', encoder_stride=32),
+            head=dict(type='SimMIMReconstructionHead'),
+            data_preprocessor=preprocessor))
+
+
+def test_a_preprocessor_for_other_channels_is_refused_at_build():
+    """to_rgb would keep 3 of 5 bands (or fail on 1), and 3 means cannot normalize 5 bands:
+    each is named before any image is read."""
+    with pytest.raises(ValueError, match=r'to_rgb=True .*in_channels=5: set to_rgb=False'):
+        build_with_preprocessor(
+            5, type='MultiChannelDataPreprocessor', mean=[0.0] * 5, std=[1.0] * 5, to_rgb=True)
+    with pytest.raises(ValueError, match=r'in_channels=1: set to_rgb=False'):
+        build_with_preprocessor(
+            1, type='SelfSupDataPreprocessor', mean=[0.0], std=[1.0], to_rgb=True)
+    with pytest.raises(ValueError, match=r'data_preprocessor\.mean has 3 values.*in_channels=5'):
+        build_with_preprocessor(
+            5, type='SelfSupDataPreprocessor', mean=[0.0] * 3, std=[1.0] * 3, to_rgb=False)
+    model = build_with_preprocessor(
+        5, type='MultiChannelDataPreprocessor', mean=[0.0] * 5, std=[1.0] * 5, to_rgb=False)
+    assert model.data_preprocessor.mean.numel() == 5

@@ -3,9 +3,12 @@ from typing import List, Optional, Tuple
 import mmcv
 import numpy as np
 from mmcv.transforms import LoadImageFromFile
+from mmengine import fileio
 from mmengine.logging import print_log
 
 from simmim_mm.registry import TRANSFORMS
+
+from .tiff import MissingDecoderError, decode_tiff, is_tiff
 
 
 class TooManyBadImagesError(RuntimeError):
@@ -16,8 +19,15 @@ class TooManyBadImagesError(RuntimeError):
 class LoadImageFromFileOrSkip(LoadImageFromFile):
     """mmcv's LoadImageFromFile that does not end a days-long run over one bad file.
 
-    Decodable oddities (grayscale, RGBA, CMYK, 16-bit) are converted by the decoder to
-    ``color_type`` ('color': 3-channel, 'grayscale': 1-channel). A file that cannot be read or
+    ``color_type`` 'color' (the default) and 'grayscale' convert every image to 3-channel BGR
+    or 1-channel (H, W) uint8, as mmcv does (16-bit is scaled down). ``'unchanged'`` keeps the
+    file's values, dtype (uint8, uint16, float32, ...) and channel count: (H, W) for one
+    channel, else (H, W, C), for 8/16-bit PNG and TIFF, float TIFF and N-band (multispectral)
+    TIFF. Channel order: a 3- or 4-channel colour image comes BGR(A), as with 'color' (so a
+    data preprocessor with ``to_rgb=True`` still sees RGB); every other image comes in its
+    file's band order. TIFF files (recognised by their first bytes) are decoded with tifffile,
+    as cv2 reads at most 4 TIFF channels; without tifffile such a file is an error naming it
+    and ``pip install tifffile``, not a skipped file. A file that cannot be read or
     decoded (zero bytes, truncated, not an image) makes the transform return None, so that
     MMEngine's dataset draws another sample; each such file is logged once. With
     ``on_error='raise'`` the first bad file is an error naming it. If more than
@@ -52,11 +62,15 @@ class LoadImageFromFileOrSkip(LoadImageFromFile):
         path = results['img_path']
         encoded = results.pop('img_bytes', None)  # not carried through the pipeline
         try:
+            if encoded is None and self.color_type == 'unchanged':
+                encoded = fileio.get(path, backend_args=self.backend_args)
             loaded = (
                 super().transform(results) if encoded is None else self._decode(encoded, results))
             if loaded is None:
                 raise ValueError('empty file')
             return loaded
+        except MissingDecoderError:  # every such file would fail: not the file's fault
+            raise
         except Exception as error:  # any decoder failure: cv2, PIL, turbojpeg, I/O
             reason = f'{type(error).__name__}: {error}'
             if self.on_error == 'raise':
@@ -68,7 +82,10 @@ class LoadImageFromFileOrSkip(LoadImageFromFile):
         """Bytes a dataset read itself, decoded as mmcv decodes a file's."""
         if not encoded:
             raise ValueError('no image bytes')
-        img = mmcv.imfrombytes(encoded, flag=self.color_type, backend=self.imdecode_backend)
+        if self.color_type == 'unchanged' and is_tiff(encoded):
+            img = decode_tiff(encoded, results['img_path'])
+        else:
+            img = mmcv.imfrombytes(encoded, flag=self.color_type, backend=self.imdecode_backend)
         if img is None:  # cv2's answer to bytes that are not an image
             raise ValueError('not a decodable image')
         if self.to_float32:

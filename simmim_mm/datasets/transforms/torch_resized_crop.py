@@ -10,15 +10,19 @@ from simmim_mm.registry import TRANSFORMS
 
 
 def resize_bilinear_antialiased(img: np.ndarray, size: Tuple[int, int]) -> np.ndarray:
-    """Resize an (h, w) or (h, w, c) array to ``size`` (h, w) as Pillow's BILINEAR does
-    (a triangle filter widened by the scale when downscaling), within +-1 on uint8, with
-    torch's uint8 antialiased kernel: 3-4x faster than Pillow plus the numpy <-> PIL
-    conversions. The result has the input's dtype and channels; it is an (h, w, c) view of
-    channel-planar memory, as torch returns it: PackInputs turns it into its (c, h, w) tensor
-    without a copy, whereas copying it to (h, w, c) order would cost half the resize."""
+    """Resize an (h, w) or (h, w, c) array, any channel count, to ``size`` (h, w) as Pillow's
+    BILINEAR does (a triangle filter widened by the scale when downscaling), within +-1 on
+    uint8, with torch's uint8 antialiased kernel: 3-4x faster than Pillow plus the numpy <->
+    PIL conversions. Other dtypes (uint16, int16, float32, ...) are resampled in float32, then
+    rounded and clipped back to an integer dtype. The result has the input's dtype and
+    channels; it is an (h, w, c) view of channel-planar memory, as torch returns it: PackInputs
+    turns it into its (c, h, w) tensor without a copy, whereas copying it to (h, w, c) order
+    would cost half the resize."""
     # a compact copy of the crop, which torch's kernel would make anyway; and torch cannot
     # view a flipped (negative-stride) array
     pixels = torch.from_numpy(np.ascontiguousarray(img))
+    if img.dtype != np.uint8:  # torch's antialiased kernels: uint8 and floating point only
+        pixels = pixels.to(torch.float64 if img.dtype == np.float64 else torch.float32)
     planes = pixels.unsqueeze(-1) if img.ndim == 2 else pixels
     # (1, c, h, w) in channels-last strides, the layout of torch's fast uint8 kernel
     resized = F.interpolate(
@@ -28,6 +32,11 @@ def resize_bilinear_antialiased(img: np.ndarray, size: Tuple[int, int]) -> np.nd
         antialias=True,
         align_corners=False)
     out = resized[0].permute(1, 2, 0).numpy()
+    if out.dtype != img.dtype:
+        if np.issubdtype(img.dtype, np.integer):
+            limits = np.iinfo(img.dtype)
+            out = np.clip(np.rint(out), limits.min, limits.max)
+        out = out.astype(img.dtype)
     return out[..., 0] if img.ndim == 2 else out
 
 

@@ -37,6 +37,21 @@ def check_windows_tile(encoder: nn.Module) -> None:
                 'stage (e.g. Swin-L at 192 px: windows 12, 12, 12, 6)')
 
 
+def check_preprocessor_channels(preprocessor: nn.Module, channels: int) -> None:
+    """The data preprocessor must normalize images of the encoder's channel count: its
+    ``to_rgb`` swap keeps channels 2, 1, 0 only (5 bands would silently become 3, and 1 fails
+    on an index), and its mean / std apply one value per channel (or one to all)."""
+    if getattr(preprocessor, '_channel_conversion', False) and channels != 3:
+        raise ValueError(f'model.data_preprocessor.to_rgb=True swaps 3 colour channels, but '
+                         f'model.backbone.in_channels={channels}: set to_rgb=False')
+    for name in ('mean', 'std'):
+        value = getattr(preprocessor, name, None)
+        if getattr(preprocessor, '_enable_normalize', False) and value.numel() not in (1, channels):
+            raise ValueError(f'model.data_preprocessor.{name} has {value.numel()} values, but '
+                             f'model.backbone.in_channels={channels}: give one per channel '
+                             '(tools/analysis/dataset_stats.py computes them)')
+
+
 @MODELS.register_module()
 class SimMIM(BaseSelfSupervisor):
     """SimMIM (Xie et al., CVPR 2022): the encoder sees masked patches as a learnable mask
@@ -74,6 +89,7 @@ class SimMIM(BaseSelfSupervisor):
             head=head,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
+        check_preprocessor_channels(self.data_preprocessor, encoder_in_channels(self.backbone))
 
     def extract_feat(self, inputs: Tensor):
         return self.backbone(inputs, None)
