@@ -143,8 +143,9 @@ def split_samples(samples: Iterable[Sample],
         random.Random(f'{seed}/{key[0]}/{key[1]}').shuffle(members)
         test += members[:counts[key]]
         train += members[counts[key]:]
+    in_test = Counter(s.label for s in test)
     for label, n in sorted(Counter(s.label for s in train + test).items()):
-        n_test = sum(s.label == label for s in test)
+        n_test = in_test[label]
         if n_test == 0 or n_test == n:
             raise SplitError(
                 f'class {label!r} has {n} image(s): a test fraction of {test_fraction} puts '
