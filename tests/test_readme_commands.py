@@ -392,6 +392,11 @@ RULES = [  # (pattern for the command without its NAME=value prefix, class, chec
     (TOOL + r'convert_checkpoint\.py ', CHECK, check_python_tool, 'needs a checkpoint'),
     (TOOL + r'dataset_converters/images_to_shards\.py ', CHECK, check_python_tool,
      'needs a dataset; tests/test_datasets/test_shards.py runs it'),
+    (TOOL + r'dataset_converters/split_dataset\.py ', CHECK, check_python_tool,
+     "needs the user's images; tests/test_datasets/test_split.py runs it"),
+    (TOOL + r'dataset_converters/prepare_elpv\.py ', CHECK, check_python_tool,
+     'needs `pip install elpv-dataset` (90 MB, CC BY-NC-SA 4.0 data); '
+     'tests/test_tools/test_prepare_elpv.py runs it on a fake ELPV tree'),
     (TOOL + r'benchmark\.py ', CHECK, check_python_tool, 'minutes of timed steps, or a GPU'),
     (TOOL + r'visualize_reconstruction\.py ', CHECK, check_python_tool, 'needs a checkpoint'),
     (TOOL + r'analysis/plot_curves\.py ', CHECK, check_plot_curves, "needs a run's JSON logs"),
