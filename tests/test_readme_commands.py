@@ -207,7 +207,9 @@ def check_shell_script(command: Command, argv: List[str]):
 
 def check_cfg_options(config: str, options: dict):
     """The config (a file, or `package::path`) loads; each --cfg-options key's parent exists in
-    it (a new leaf is fine, a typo'd parent is not); the options merge as in tools/train.py."""
+    it (a new leaf is fine, a typo'd parent is not, but for an `init_cfg`, which every
+    MMEngine module takes: continued pretraining's `model.init_cfg.*`); the options merge as
+    in tools/train.py."""
     try:
         cfg = (
             Config.fromstring(f'_base_ = {config!r}\n', '.py')
@@ -218,7 +220,8 @@ def check_cfg_options(config: str, options: dict):
         node, parts = cfg.to_dict(), key.split('.')
         for depth, part in enumerate(parts[:-1], 1):
             try:
-                node = node[int(part)] if isinstance(node, list) else node[part]
+                node = node[int(part)] if isinstance(
+                    node, list) else (node.get(part) or {} if part == 'init_cfg' else node[part])
             except (KeyError, IndexError, TypeError, ValueError):
                 pytest.fail(f'--cfg-options {key}: {config} has no {".".join(parts[:depth])}')
         assert isinstance(node, (dict, list)), f'--cfg-options {key}: no dict in {config}'

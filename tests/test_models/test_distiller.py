@@ -154,11 +154,11 @@ def test_teacher_from_an_official_file_its_init_cfg_or_a_zoo_name(tmp_path, monk
     assert_teacher_is(model, weights)
 
     asked = []
-    monkeypatch.setattr(model_zoo, 'get_model',
-                        lambda name: {'Metadata': {
+    monkeypatch.setattr(model_zoo.fetch, 'get_model',
+                        lambda name, index: {'Metadata': {
                             'Source Format': 'official'
                         }})
-    monkeypatch.setattr(model_zoo, 'download_model', lambda name, convert: asked.append(
+    monkeypatch.setattr(model_zoo.fetch, 'download_model', lambda name, convert, **_: asked.append(
         (name, convert)) or path)
     model = distiller(teacher_checkpoint='simmim_tiny_official')
     model.init_weights()

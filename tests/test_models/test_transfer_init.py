@@ -101,11 +101,25 @@ def test_weights_the_backbone_cannot_take_fail_loudly(tmp_path):
     path, _ = swin_checkpoint(tmp_path)
     target_cfg = dict(
         type='SwinTransformer',
-        arch=dict(TINY_SWIN, depths=[1, 1, 1, 1]),
+        arch=dict(TINY_SWIN, num_heads=[1, 1, 2, 4]),
         img_size=64,
-        in_channels=1,
         stage_cfgs=dict(block_cfgs=dict(window_size=2)))
-    with pytest.raises(ValueError, match='shape mismatches.*patch_embed.projection.weight'):
+    with pytest.raises(
+            ValueError,
+            match=r'shape mismatches.*stages\.3\.blocks\.0\.attn\.w_msa\.'
+            r'relative_position_bias_table \(9, 2\) vs \(9, 4\)'):
+        load_into(target_cfg, path)
+
+
+def test_channel_counts_other_than_rgb_to_gray_name_in_channels(tmp_path):
+    path, _ = swin_checkpoint(tmp_path)
+    target_cfg = dict(
+        type='SwinTransformer',
+        arch=dict(TINY_SWIN),
+        img_size=64,
+        in_channels=2,
+        stage_cfgs=dict(block_cfgs=dict(window_size=2)))
+    with pytest.raises(ValueError, match='3 channels, model.backbone.in_channels=2'):
         load_into(target_cfg, path)
 
 
@@ -155,3 +169,52 @@ def test_a_simmim_encoder_takes_its_mask_token_too(tmp_path):
             img_size=64,
             stage_cfgs=dict(block_cfgs=dict(window_size=2))), path)
     assert torch.equal(target.mask_token, encoder['mask_token'])
+
+
+def simmim(in_channels=3, window=2, img_size=64):
+    return MODELS.build(
+        dict(
+            type='SimMIM',
+            backbone=dict(
+                type='SimMIMSwinTransformer',
+                arch=dict(TINY_SWIN),
+                img_size=img_size,
+                in_channels=in_channels,
+                stage_cfgs=dict(block_cfgs=dict(window_size=window))),
+            neck=dict(type='SimMIMDecoder', encoder_stride=32),
+            head=dict(type='SimMIMReconstructionHead')))
+
+
+def test_continued_pretraining_on_grayscale_reconstructs_the_mean_of_rgb(tmp_path):
+    """An RGB model shown a grayscale image as 3 equal channels predicts R, G and B; the
+    one-channel model made from its weights predicts their mean, exactly."""
+    rgb = simmim()
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in rgb.parameters():  # zero-initialised biases and tables would hide mistakes
+            p.copy_(torch.randn(p.shape, generator=gen) * 0.3)
+    torch.save({'state_dict': rgb.state_dict()}, tmp_path / 'rgb.pth')
+    gray = simmim(in_channels=1)
+    WEIGHT_INITIALIZERS.build(dict(type='Pretrained', checkpoint=str(tmp_path / 'rgb.pth')))(gray)
+    rgb.eval(), gray.eval()
+    x = torch.rand(2, 1, 64, 64, generator=gen)
+    mask = (torch.rand(2, 16, 16, generator=gen) < 0.6).float()
+    with torch.no_grad():
+        expected = rgb.reconstruct(x.expand(-1, 3, -1, -1), mask).mean(dim=1, keepdim=True)
+        torch.testing.assert_close(gray.reconstruct(x, mask), expected, rtol=1e-4, atol=1e-5)
+    assert torch.equal(gray.backbone.mask_token, rgb.backbone.mask_token)
+
+
+def test_a_decoder_that_does_not_fit_stays_as_initialised(tmp_path):
+    source = simmim()
+    state = {k: v for k, v in source.state_dict().items() if k.startswith('backbone.')}
+    torch.save({'state_dict': state}, tmp_path / 'encoder_only.pth')
+    target = simmim()
+    decoder = {k: v.clone() for k, v in target.neck.state_dict().items()}
+    WEIGHT_INITIALIZERS.build(
+        dict(type='Pretrained', checkpoint=str(tmp_path / 'encoder_only.pth')))(
+            target)
+    for key, value in target.neck.state_dict().items():
+        assert torch.equal(value, decoder[key])
+    assert torch.equal(target.backbone.stages[1].blocks[0].ffn.layers[1].weight,
+                       state['backbone.stages.1.blocks.0.ffn.layers.1.weight'])

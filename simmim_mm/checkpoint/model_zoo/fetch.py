@@ -1,5 +1,5 @@
 """Fetch a model-zoo checkpoint by its metafile name into the cache, optionally converted for
-its simmim_mm config.
+its simmim_mm config; :func:`resolve_checkpoint` lets a ``checkpoint=`` field take a name.
 
 Hugging Face URLs go through huggingface_hub (its cache, resume, retries and LFS sha256
 checks); every other URL through :func:`download_url`.
@@ -66,3 +66,22 @@ def download_model(name: str,
     if not osp.isfile(converted):  # without a config, the converter finds one or says why
         convert_checkpoint(path, converted, source, config=config_path(model, index), index=index)
     return converted
+
+
+def resolve_checkpoint(checkpoint: str,
+                       field: str = 'checkpoint',
+                       index: Optional[str] = None,
+                       root: Optional[str] = None) -> str:
+    """A local file or URL as is; anything else is a model-zoo name (configs/metafile.yml),
+    returned as the path of its conversion in the cache (:func:`cache_dir`, or ``root``),
+    downloaded and converted first if needed. ``field`` names the setting in the error."""
+    if osp.isfile(checkpoint) or '://' in checkpoint:
+        return checkpoint
+    index = index or MODEL_INDEX
+    try:
+        model = get_model(checkpoint, index)
+    except KeyError as error:
+        raise FileNotFoundError(f'{field}={checkpoint!r} is neither a file nor a model-zoo '
+                                f'name (tools/model_zoo.py list): {error.args[0]}') from None
+    source = (model.get('Metadata') or {}).get('Source Format')
+    return download_model(checkpoint, convert=source not in (None, 'none'), root=root, index=index)

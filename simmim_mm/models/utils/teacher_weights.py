@@ -4,7 +4,6 @@ wrote), an official / Hugging Face / mmpretrain file converted on the fly, or a 
 name (downloaded and converted into the cache). The existing pieces do the work:
 :data:`simmim_mm.checkpoint.SOURCES` converts, :func:`download_model` fetches, and
 :class:`SimMIMPretrainedInit` loads strictly, naming any weight that does not fit."""
-import os.path as osp
 from typing import Dict, Optional
 
 from torch import Tensor, nn
@@ -23,29 +22,8 @@ class _ConvertedWeightsInit(SimMIMPretrainedInit):
         super().__init__(**kwargs)
         self._state_dict = state_dict
 
-    def _encoder(self) -> Dict[str, Tensor]:
-        encoder = {
-            k[len(self.prefix):]: v
-            for k, v in self._state_dict.items() if k.startswith(self.prefix)
-        }
-        if not encoder:
-            raise KeyError(f'{self.checkpoint}: converted, but no "{self.prefix}*" weights')
-        return encoder
-
-
-def resolve_checkpoint(checkpoint: str) -> str:
-    """A local file or URL as is; anything else is a model-zoo name (configs/metafile.yml),
-    returned as the path of its conversion in the cache, downloaded first if needed."""
-    if osp.isfile(checkpoint) or '://' in checkpoint:
-        return checkpoint
-    from simmim_mm.checkpoint.model_zoo import download_model, get_model
-    try:
-        model = get_model(checkpoint)
-    except KeyError as error:
-        raise FileNotFoundError(f'model.teacher_checkpoint={checkpoint!r} is neither a file '
-                                f'nor a model-zoo name: {error.args[0]}') from None
-    source = (model.get('Metadata') or {}).get('Source Format')
-    return download_model(checkpoint, convert=source not in (None, 'none'))
+    def _checkpoint_state(self) -> Dict[str, Tensor]:
+        return self._state_dict
 
 
 def load_teacher_weights(encoder: nn.Module, checkpoint: str, source: Optional[str] = None) -> None:
@@ -53,8 +31,10 @@ def load_teacher_weights(encoder: nn.Module, checkpoint: str, source: Optional[s
     not converted yet: 'official', 'hf' or 'mmpretrain' (tools/convert_checkpoint.py
     ``--from``); None for ours, converted files and zoo names."""
     if source is None:
+        from simmim_mm.checkpoint.model_zoo import resolve_checkpoint
         init = SimMIMPretrainedInit(
-            resolve_checkpoint(checkpoint), allow_missing=_UNUSED_BY_TEACHER)
+            resolve_checkpoint(checkpoint, 'model.teacher_checkpoint'),
+            allow_missing=_UNUSED_BY_TEACHER)
     else:
         from simmim_mm.checkpoint import SOURCES, load_checkpoint_file
         if source not in SOURCES:

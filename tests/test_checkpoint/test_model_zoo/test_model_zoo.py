@@ -18,8 +18,10 @@ from simmim_mm.checkpoint.model_zoo import (
     file_name,
     load_models,
     readme_table,
+    resolve_checkpoint,
 )
 from simmim_mm.package_files import MIM_DIR
+from simmim_mm.registry import WEIGHT_INITIALIZERS
 
 from checkpoint_helpers import (
     build,
@@ -164,6 +166,26 @@ def test_download_and_convert_end_to_end(zoo):
     assert download_model('tiny', convert=True, root=zoo['root'], index=zoo['index']) == path
     assert len(zoo['server'].requests) == requests == 1
     assert checkpoint_files(osp.join(zoo['root'], 'tiny')) == ['tiny.pth', 'tiny_converted.pth']
+
+
+def test_a_checkpoint_field_takes_a_zoo_name(zoo, monkeypatch):
+    """``checkpoint=`` of the Pretrained initializer (continued pretraining as the whole
+    model's init_cfg, fine-tuning as the backbone's) takes a model-zoo name: downloaded,
+    converted and cached once, then read from the cache."""
+    monkeypatch.setattr(fetch, 'MODEL_INDEX', zoo['index'])
+    monkeypatch.setenv('SIMMIM_MM_CACHE', zoo['root'])
+    model = randomize(build(zoo['config']), seed=1)
+    WEIGHT_INITIALIZERS.build(dict(type='Pretrained', checkpoint='tiny'))(model)
+    for key, value in zoo['original'].state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+    converted = osp.join(zoo['root'], 'tiny', 'tiny_converted.pth')
+    assert resolve_checkpoint('tiny') == converted
+    assert resolve_checkpoint(converted) == converted
+    assert len(zoo['server'].requests) == 1
+    with pytest.raises(
+            FileNotFoundError,
+            match="checkpoint='tiyn' is neither a file nor a model-zoo name.*tiny"):
+        resolve_checkpoint('tiyn')
 
 
 def test_download_convert_refuses_a_hostile_file(zoo):
