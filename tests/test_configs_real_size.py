@@ -28,8 +28,14 @@ from simmim_mm.engine import AtomicCheckpointRunner
 from simmim_mm.models.utils import resize_relative_position_bias_table
 
 from conftest import REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint
-from dataset_layouts import (ade_folder, coco_folder, elpv_folder, imagenet_folder, is_prepared_split,
-                             tiny_data_options)
+from dataset_layouts import (
+    ade_folder,
+    coco_folder,
+    elpv_folder,
+    imagenet_folder,
+    is_prepared_split,
+    tiny_data_options,
+)
 
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)

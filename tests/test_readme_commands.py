@@ -397,6 +397,8 @@ RULES = [  # (pattern for the command without its NAME=value prefix, class, chec
     (TOOL + r'analysis/plot_curves\.py ', CHECK, check_plot_curves, "needs a run's JSON logs"),
     (TOOL + r'analysis/distill_evidence\.py ', CHECK, check_python_tool,
      'an hour of CPU training per student seed'),
+    (TOOL + r'analysis/elpv_study\.py ', CHECK, check_python_tool,
+     'an hour of CPU training per seed; tests/test_tools/test_elpv_study.py runs it at toy size'),
     (r'^bash tools/gpu_check\.sh ', CHECK, check_gpu_check, 'network, or a GPU machine'),
     (r'^git clone ', SKIP, check_skipped, 'needs network; these tests run inside the clone'),
     (r'^cd \S+$', SKIP, check_skipped, 'enters the clone, where these tests already run'),

@@ -46,7 +46,6 @@ model = dict(
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 auto_scale_lr = dict(base_batch_size=8)
 
-default_hooks = dict(
-    logger=dict(interval=50), checkpoint=dict(interval=10, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=50), checkpoint=dict(interval=10, max_keep_ckpts=1))
 custom_hooks = [dict(type='ReconstructionHook', interval=1000, num_images=4)]
 randomness = dict(seed=0)

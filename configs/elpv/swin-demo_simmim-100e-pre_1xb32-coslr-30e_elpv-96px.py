@@ -40,8 +40,7 @@ model = dict(
         drop_path_rate=0.1,
         stage_cfgs=[dict(block_cfgs=dict(window_size=6))] * 3 +
         [dict(block_cfgs=dict(window_size=3))],
-        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None,
-                      prefix='backbone.')),
+        init_cfg=dict(type='Pretrained', _scope_='simmim_mm', checkpoint=None, prefix='backbone.')),
     # the head takes the last stage's width: 8 x embed_dims after three patch mergings
     head=dict(num_classes=4, in_channels=swin_demo_arch['embed_dims'] * 8),
     train_cfg=None)  # no Mixup / CutMix
@@ -68,6 +67,5 @@ param_scheduler = [
 train_cfg = dict(max_epochs=30)
 val_cfg = None
 
-default_hooks = dict(
-    logger=dict(interval=20), checkpoint=dict(interval=10, max_keep_ckpts=1))
+default_hooks = dict(logger=dict(interval=20), checkpoint=dict(interval=10, max_keep_ckpts=1))
 randomness = dict(seed=0)

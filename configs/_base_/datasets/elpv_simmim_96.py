@@ -11,8 +11,7 @@ data_root = 'data/elpv'
 # ELPV's gray level on the 0-255 scale: mean and std of all 2,624 cells' pixels (numpy over
 # the elpv-dataset package's images; 152.3 / 41.3 over a stratified 75% of them). One value
 # per channel: the model sees one channel (to_rgb off).
-data_preprocessor = dict(
-    type='SelfSupDataPreprocessor', mean=[152.17], std=[40.96], to_rgb=False)
+data_preprocessor = dict(type='SelfSupDataPreprocessor', mean=[152.17], std=[40.96], to_rgb=False)
 
 train_pipeline = [
     # grayscale: one channel, not 3 copies of it (the decoder then predicts one)

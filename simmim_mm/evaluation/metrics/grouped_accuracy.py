@@ -29,7 +29,7 @@ class GroupedAccuracy(BaseMetric):
         if len(groups) < 2:
             raise ValueError(f'groups: needs at least 2 groups, got {dict(groups)}')
         self.group_of: Dict[int, int] = {}
-        for index, (name, classes) in enumerate(groups.items()):
+        for index, classes in enumerate(groups.values()):
             for cls in classes:
                 if int(cls) in self.group_of:
                     raise ValueError(f'groups: class {cls} is in more than one group')
