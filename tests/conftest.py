@@ -25,8 +25,8 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def encoder_signature(backbone: dict) -> tuple:
     """What a checkpoint's encoder must share with ``backbone`` to load into it: the family
-    (ViT, Swin or Swin V2, from the type), the arch and any per-block head counts (a Swin
-    relative position table has a column per head)."""
+    (ViT, Swin or Swin V2, from the type), the arch, any per-block head counts (a Swin
+    relative position table has a column per head) and the input channels."""
     kind = backbone['type'].rpartition('.')[-1]
     family = 'vit' if 'ViT' in kind else 'swinv2' if 'V2' in kind else 'swin'
 
@@ -38,7 +38,8 @@ def encoder_signature(backbone: dict) -> tuple:
             return [h for v in value for h in heads(v)]
         return []
 
-    return family, repr(backbone.get('arch')), tuple(heads(backbone.get('stage_cfgs')))
+    return (family, repr(backbone.get('arch')), tuple(heads(backbone.get('stage_cfgs'))),
+            backbone.get('in_channels', 3))
 
 
 @lru_cache(maxsize=None)
@@ -50,6 +51,11 @@ def pretraining_sources() -> tuple:
     with open(osp.join(REPO_ROOT, 'configs', 'metafile.yml')) as f:
         listed = {m.get('Config') for m in yaml.safe_load(f)['Models']}
     pretrain = [c[len('configs/'):] for c in listed if c and c.startswith('configs/pretrain/')]
+    # worked examples' pretraining on their own data (no published checkpoint)
+    pretrain += [
+        osp.relpath(p, osp.join(REPO_ROOT, 'configs'))
+        for p in sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'elpv', 'simmim_*.py')))
+    ]
     distill = [
         osp.relpath(p, osp.join(REPO_ROOT, 'configs'))
         for p in sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'distill', '*.py')))

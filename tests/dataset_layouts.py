@@ -153,3 +153,39 @@ def tiny_data_options(cfg, task, root):
                 tuple(s // 2 for s in model.test_cfg.stride)
             })
     return options
+
+
+ELPV_CLASSES = ('p0', 'p33', 'p67', 'p100')
+
+
+def elpv_folder(root, train_per_class=2, test_per_class=1, size=(300, 300), seed=0):
+    """ELPV's prepared split (what the ELPV split tool writes): 8-bit grayscale cells
+    images/cellNNNN.png, meta/{train,test}.txt ("<path> <class>"), meta/classes.txt (p0, p33,
+    p67, p100) and meta/split.csv, with every class in both parts. Each class has its own
+    gray level plus noise, so that a model can tell them apart."""
+    rng = np.random.default_rng(seed)
+    os.makedirs(osp.join(root, 'images'), exist_ok=True)
+    os.makedirs(osp.join(root, 'meta'), exist_ok=True)
+    rows, number = [], 0
+    for split, per_class in (('train', train_per_class), ('test', test_per_class)):
+        for label in range(len(ELPV_CLASSES)):
+            for _ in range(per_class):
+                number += 1
+                name = f'cell{number:04d}.png'
+                pixels = rng.normal(60 + 50 * label, 20, size).clip(0, 255).astype(np.uint8)
+                Image.fromarray(pixels).save(osp.join(root, 'images', name))
+                rows.append((name, label, 'mono' if number % 2 else 'poly', split))
+    for split in ('train', 'test'):
+        with open(osp.join(root, 'meta', f'{split}.txt'), 'w') as f:
+            f.writelines(f'{name} {label}\n' for name, label, _, s in rows if s == split)
+    with open(osp.join(root, 'meta', 'classes.txt'), 'w') as f:
+        f.writelines(f'{name}\n' for name in ELPV_CLASSES)
+    with open(osp.join(root, 'meta', 'split.csv'), 'w') as f:
+        f.write('path,label,group,split\n')
+        f.writelines(f'{name},{label},{group},{split}\n' for name, label, group, split in rows)
+    return root
+
+
+def is_prepared_split(dataset):
+    """Whether a config's dataset reads the prepared-split layout (elpv_folder)."""
+    return dataset.get('ann_file') == 'meta/train.txt' and dataset.get('data_prefix') == 'images'

@@ -177,6 +177,11 @@ NAME_PATTERNS = {
     'downstream': rf'{WORD}_{WORD}-{PRETRAIN_INFO}(?:_{WORD})?_{TRAINING}_[a-z0-9]+(?:-\d+x\d+)?',
 }
 NAME_PATTERNS.update(demo=NAME_PATTERNS['pretrain'], distill=NAME_PATTERNS['pretrain'])
+# a dataset's worked example (configs/elpv): its pretraining, its fine-tuning, and the same
+# fine-tuning from scratch, named as mmpretrain names a classifier trained from scratch:
+# {backbone}_{N}xb{B}-{tricks}-{schedule}_{dataset}-{res}px
+WORKED_EXAMPLE_PATTERNS = (NAME_PATTERNS['pretrain'], NAME_PATTERNS['finetune'],
+                           rf'{WORD}_{TRAINING}_[a-z0-9]+-\d+px')
 ZOO_SOURCES = {
     'microsoft/SimMIM': 'official',
     'microsoft (Hugging Face)': 'hf',
@@ -196,8 +201,10 @@ def metafile_models():
 @pytest.mark.parametrize('path', CONFIGS, ids=relative)
 def test_config_name_follows_the_pattern_and_the_contents(path):
     folder, stem = relative(path).split('/')[0], osp.basename(path)[:-len('.py')]
-    assert folder in NAME_PATTERNS, f'{relative(path)}: configs live in {sorted(NAME_PATTERNS)}'
-    match = re.fullmatch(NAME_PATTERNS[folder], stem)
+    patterns = (NAME_PATTERNS[folder], ) if folder in NAME_PATTERNS else \
+        WORKED_EXAMPLE_PATTERNS if folder == 'elpv' else ()
+    assert patterns, f'{relative(path)}: configs live in {sorted(NAME_PATTERNS) + ["elpv"]}'
+    match = next(filter(None, (re.fullmatch(p, stem) for p in patterns)), None)
     assert match, f'{relative(path)} does not follow docs/en/notes/naming.md'
     cfg = Config.fromfile(path, import_custom_modules=False)
     gpus, batch = int(match['gpus']), int(match['batch'])

@@ -28,7 +28,14 @@ from simmim_mm.engine import AtomicCheckpointRunner
 from simmim_mm.models.utils import resize_relative_position_bias_table
 
 from conftest import REPO_ROOT, make_images, pretraining_config_of, save_backbone_checkpoint
-from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
+from dataset_layouts import (
+    ade_folder,
+    coco_folder,
+    elpv_folder,
+    imagenet_folder,
+    is_prepared_split,
+    tiny_data_options,
+)
 
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
@@ -74,7 +81,9 @@ def tiny_data(cfg, kind, root):
     dataset = loader.dataset
     if dataset.type == 'BundledPhotos':  # the demo: photos that ship with scikit-image
         return
-    if kind in ('pretrain', 'distill'):
+    if is_prepared_split(dataset):  # configs/elpv: images/ and meta/{train,test}.txt
+        dataset.data_root = elpv_folder(root)
+    elif kind in ('pretrain', 'distill'):
         make_images(osp.join(root, 'train'), count=2, size=(256, 320))
         dataset.data_root = root
     elif kind == 'classification':
@@ -146,7 +155,7 @@ def test_first_iteration_at_real_size(path, tmp_path, pretrained):
     encoder = None
     if kind == 'distill':
         cfg.model.teacher_checkpoint, _ = pretrained(relpath(path), part='teacher')
-    elif kind != 'pretrain':
+    elif kind != 'pretrain' and cfg.model.backbone.get('init_cfg'):  # not from scratch
         checkpoint, encoder = pretrained(pretraining_config_of(path))
         cfg.model.backbone.init_cfg.checkpoint = checkpoint
 
