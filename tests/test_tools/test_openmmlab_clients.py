@@ -29,7 +29,14 @@ from conftest import (
     save_backbone_checkpoint,
     transformers_5_python,
 )
-from dataset_layouts import ade_folder, coco_folder, imagenet_folder, tiny_data_options
+from dataset_layouts import (
+    ade_folder,
+    coco_folder,
+    elpv_folder,
+    imagenet_folder,
+    is_prepared_split,
+    tiny_data_options,
+)
 
 # the weight that the tests plant in each pretrained checkpoint and look for after training
 PLANTED = 'backbone.patch_embed.projection.weight'
@@ -173,20 +180,35 @@ def test_mmseg_tools_train_and_test(config, tmp_path, planted_checkpoint):
 
 @pytest.mark.parametrize('config', configs_of('mmpretrain'), ids=name)
 def test_mmpretrain_tools_train(config, tmp_path, planted_checkpoint):
+    """From the planted checkpoint; a config without init (a from-scratch baseline) from
+    random weights. Each config's data in its own layout (ImageNet's, or a prepared split).
+    A config without validation (the ELPV ones test the last epoch) is then tested by
+    mmpretrain's tools/test.py."""
     cfg = Config.fromfile(config)
-    checkpoint, planted = planted_checkpoint(config)
-    data = tiny_data_options(cfg, 'mmpretrain', imagenet_folder(str(tmp_path / 'data')))
+    layout = elpv_folder if is_prepared_split(cfg.train_dataloader.dataset) else imagenet_folder
+    data = tiny_data_options(cfg, 'mmpretrain', layout(str(tmp_path / 'data')))
+    pretrained = cfg.model.backbone.get('init_cfg') is not None
+    if pretrained:
+        checkpoint, planted = planted_checkpoint(config)
+        data['model.backbone.init_cfg.checkpoint'] = checkpoint
     work_dir = str(tmp_path / 'work')
     output = run([
         sys.executable,
-        client_tool('mmpretrain', 'train.py'), config, '--work-dir', work_dir,
-        *cfg_options({
+        client_tool('mmpretrain', 'train.py'), config, '--work-dir', work_dir, *cfg_options({
             **data,
-            **one_step_options(cfg), 'model.backbone.init_cfg.checkpoint': checkpoint
+            **one_step_options(cfg)
         })
     ])
+    trained = osp.join(work_dir, 'epoch_1.pth')
+    if pretrained:
+        assert_started_from(trained, planted)
+    if not cfg.get('val_dataloader'):
+        output = run([
+            sys.executable,
+            client_tool('mmpretrain', 'test.py'), config, trained, '--work-dir',
+            str(tmp_path / 'test'), *cfg_options(data)
+        ])
     assert 'accuracy/top1' in output, output[-3000:]
-    assert_started_from(osp.join(work_dir, 'epoch_1.pth'), planted)
 
 
 DEMO = osp.join(REPO_ROOT, 'configs', 'demo', 'simmim_swin-demo_1xb8-800iter_photos-96px.py')
