@@ -409,6 +409,9 @@ RULES = [  # (pattern for the command without its NAME=value prefix, class, chec
      'an hour of CPU training per student seed'),
     (TOOL + r'analysis/elpv_study\.py ', CHECK, check_python_tool,
      'an hour of CPU training per seed; tests/test_tools/test_elpv_study.py runs it at toy size'),
+    (TOOL + r'analysis/knn_probe\.py ', CHECK, check_python_tool,
+     'needs a pretraining checkpoint and the ELPV data; '
+     'tests/test_evaluation/test_knn_probe.py runs it on generated cells'),
     (r'^bash tools/gpu_check\.sh ', CHECK, check_gpu_check, 'network, or a GPU machine'),
     (r'^git clone ', SKIP, check_skipped, 'needs network; these tests run inside the clone'),
     (r'^cd \S+$', SKIP, check_skipped, 'enters the clone, where these tests already run'),

@@ -2,9 +2,12 @@
 
 For each seed: SimMIM pretraining -> fine-tuning from its last checkpoint -> test, and the same
 fine-tuning from random weights -> test; every stage a ``tools/train.py`` / ``tools/test.py``
-subprocess with ``--cfg-options randomness.seed=S``, as a user runs them. The test metrics
-come from the test runs' JSON logs; the table gives them per seed and as mean +- std over
-seeds, with each stage's wall time and the machine.
+subprocess with ``--cfg-options randomness.seed=S``, as a user runs them. Before each
+fine-tuning, a kNN probe of the frozen encoder it starts from (the SimMIM checkpoint, or the
+random init), a ``tools/analysis/knn_probe.py`` subprocess: what pretraining gives before any
+label is used. The test metrics come from the test runs' JSON logs, the probe's from its JSON;
+the table gives them per seed and as mean +- std over seeds, with each stage's wall time and
+the machine.
 
 A stage that finished (its ``stage.json`` holds the same command) is not run again, so an
 interrupted study continues where it stopped.
@@ -13,6 +16,7 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import statistics
 import subprocess
 import sys
@@ -23,9 +27,11 @@ from typing import Dict, List, Optional, Sequence
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 INITS = ('simmim', 'scratch')
-TIMED_STAGES = ('pretrain', 'finetune', 'test')
+TIMED_STAGES = ('pretrain', 'probe', 'finetune', 'test')
 # the test metrics the table keeps: 4-class top-1, grouped accuracies and per-class recalls
 METRIC_PREFIXES = ('accuracy/', 'recall/')
+# the probe's metrics the table keeps (its JSON has each class's recall too)
+PROBE_METRIC = re.compile(r'^knn\d+/top1$')
 
 
 class StageError(RuntimeError):
@@ -45,6 +51,7 @@ class StudySettings:
     data_root: Optional[str] = None
     pretrain_options: Dict[str, object] = field(default_factory=dict)
     finetune_options: Dict[str, object] = field(default_factory=dict)
+    probe_ks: Sequence[int] = (10, 20)  # the kNN probe's k values
     repo_root: str = REPO_ROOT
     python: str = sys.executable
 
@@ -181,12 +188,23 @@ def test_metrics(work_dir: str) -> Dict[str, float]:
                      'JSON logs of tools/test.py')
 
 
+def probe_metrics(path: str) -> Dict[str, float]:
+    """The kNN top-1 per k (PROBE_METRIC) of the JSON that tools/analysis/knn_probe.py wrote."""
+    try:
+        with open(path) as f:
+            metrics = json.load(f)['metrics']
+    except (OSError, ValueError, KeyError) as error:
+        raise StageError(f'{path}: no kNN probe result ({error})') from error
+    return {k: float(v) for k, v in metrics.items() if PROBE_METRIC.match(k)}
+
+
 def run_seed(settings: StudySettings, seed: int) -> List[dict]:
-    """The pretrain -> fine-tune -> test and the scratch fine-tune -> test of one seed: one
-    result per init, with its metrics and each stage's seconds."""
+    """The pretrain -> probe -> fine-tune -> test and the scratch probe -> fine-tune -> test
+    of one seed: one result per init, with its metrics and each stage's seconds."""
     root = osp.join(osp.abspath(settings.work_dir), f'seed{seed}')
     train = [settings.python, osp.join(settings.repo_root, 'tools', 'train.py')]
     test = [settings.python, osp.join(settings.repo_root, 'tools', 'test.py')]
+    probe = [settings.python, osp.join(settings.repo_root, 'tools', 'analysis', 'knn_probe.py')]
     seed_option = {'randomness.seed': seed}
 
     def options(config, epochs, extra):
@@ -208,6 +226,19 @@ def run_seed(settings: StudySettings, seed: int) -> List[dict]:
     results = []
     for init, config in (('simmim', settings.finetune_config), ('scratch',
                                                                 settings.scratch_config)):
+        # the frozen encoder the fine-tuning starts from, with the test runs' options
+        eval_options = {
+            **seed_option,
+            **data_root_options(config, settings.data_root),
+            **settings.finetune_options
+        }
+        probe_dir = osp.join(root, f'probe_{init}')
+        probe_json = osp.join(probe_dir, 'knn.json')
+        probed = run_stage(
+            f'seed {seed} probe ({init})',
+            probe + [config, '--out', probe_json, '--k', *map(str, settings.probe_ks)] +
+            (['--checkpoint', checkpoint] if init == 'simmim' else []) + _cfg_options(eval_options),
+            probe_dir, settings.repo_root)
         ft_dir = osp.join(root, f'finetune_{init}')
         ft_options = options(config, settings.finetune_epochs, settings.finetune_options)
         if init == 'simmim':
@@ -216,19 +247,16 @@ def run_seed(settings: StudySettings, seed: int) -> List[dict]:
                              train + [config, '--work-dir', ft_dir] + _cfg_options(ft_options),
                              ft_dir, settings.repo_root)
         test_dir = osp.join(root, f'test_{init}')
-        test_options = {
-            **seed_option,
-            **data_root_options(config, settings.data_root),
-            **settings.finetune_options
-        }
         tested = run_stage(
             f'seed {seed} test ({init})', test +
-            [config, last_checkpoint(ft_dir), '--work-dir', test_dir] + _cfg_options(test_options),
+            [config, last_checkpoint(ft_dir), '--work-dir', test_dir] + _cfg_options(eval_options),
             test_dir, settings.repo_root)
-        seconds = dict(finetune=finetune['seconds'], test=tested['seconds'])
+        seconds = dict(
+            probe=probed['seconds'], finetune=finetune['seconds'], test=tested['seconds'])
         if init == 'simmim':
             seconds['pretrain'] = pretrain['seconds']
-        results.append(dict(seed=seed, init=init, metrics=test_metrics(test_dir), seconds=seconds))
+        metrics = {**test_metrics(test_dir), **probe_metrics(probe_json)}
+        results.append(dict(seed=seed, init=init, metrics=metrics, seconds=seconds))
     return results
 
 
@@ -277,14 +305,16 @@ def summarize(runs: List[dict]) -> dict:
 
 
 def _metric_rank(key: str) -> int:
-    """4-class top-1 first, then the other accuracies, then the recalls."""
-    return 0 if key == 'accuracy/top1' else 1 if key.startswith('accuracy/') else 2
+    """4-class top-1 first, then the other accuracies, then the recalls, then the probe's."""
+    if key == 'accuracy/top1':
+        return 0
+    return 1 if key.startswith('accuracy/') else 2 if key.startswith('recall/') else 3
 
 
 def metric_columns(runs: List[dict]) -> List[str]:
-    """Every metric any run reported: top-1, the other accuracies, then the recalls, each
-    in the order the runs logged them (the classes' order, where sorting would put p100
-    before p33)."""
+    """Every metric any run reported: top-1, the other accuracies, the recalls, then the kNN
+    probe's top-1 per k, each in the order the runs logged them (the classes' order, where
+    sorting would put p100 before p33)."""
     seen: List[str] = []
     for run in runs:
         for key in run['metrics']:
@@ -332,11 +362,15 @@ def markdown_table(report: dict) -> str:
     text = [
         '# SimMIM pretraining vs training from scratch', '',
         'Test metrics in %: `accuracy/top1` the 4-class accuracy, `accuracy/<a>-vs-<b>` the '
-        'accuracy over grouped classes, `recall/<class>` each class\'s recall; std is over seeds '
-        '(sample std). Times: wall seconds of each stage.', '',
+        'accuracy over grouped classes, `recall/<class>` each class\'s recall, `knn<k>/top1` '
+        'the kNN probe of the frozen encoder before fine-tuning (the SimMIM checkpoint, or the '
+        'random init for scratch; k nearest training images vote); std is over seeds (sample '
+        'std). Times: wall seconds of each stage.', '',
         f'- pretraining: `{shown(settings["pretrain_config"])}` ({epochs("pretrain")})',
         f'- fine-tuning: `{shown(settings["finetune_config"])}` ({epochs("finetune")})',
         f'- from scratch: `{shown(settings["scratch_config"])}`',
+        f'- kNN probe: k = {", ".join(str(k) for k in settings.get("probe_ks", ()))}, the '
+        'training images as the bank, both lists through the test pipeline',
         f'- seeds: {", ".join(str(s) for s in settings["seeds"])}', '', *lines, '', '## Machine', ''
     ]
     text += [f'- {key}: {value}' for key, value in report['machine'].items()]
@@ -369,6 +403,7 @@ def run_study(settings: StudySettings, machine: Optional[dict] = None) -> dict:
                 seeds=list(settings.seeds),
                 pretrain_epochs=settings.pretrain_epochs,
                 finetune_epochs=settings.finetune_epochs,
+                probe_ks=list(settings.probe_ks),
                 data_root=settings.data_root),
             runs=runs,
             summary=summarize(runs),

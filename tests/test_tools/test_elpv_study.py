@@ -1,6 +1,7 @@
 """The ELPV worked example: the fine-tuning config loads the ELPV SimMIM checkpoint strictly,
 the study's schedule scaling, and the whole study at toy size (16 generated grayscale cells,
-one epoch per stage, one seed) through tools/train.py and tools/test.py."""
+one epoch per stage, one seed) through tools/train.py, tools/test.py and
+tools/analysis/knn_probe.py."""
 import json
 import os.path as osp
 import subprocess
@@ -113,7 +114,7 @@ def test_study_at_toy_size_writes_every_column(tmp_path):
     with open(work / 'study.json') as f:
         report = json.load(f)
     metrics = ['accuracy/top1', 'accuracy/functional-vs-defective'] + \
-        [f'recall/{name}' for name in ELPV_CLASSES]
+        [f'recall/{name}' for name in ELPV_CLASSES] + ['knn10/top1', 'knn20/top1']
     runs = {run['init']: run for run in report['runs']}
     assert sorted(runs) == ['scratch', 'simmim']
     for init, run in runs.items():
@@ -121,8 +122,18 @@ def test_study_at_toy_size_writes_every_column(tmp_path):
         assert list(run['metrics']) == metrics
         # 4 test cells, one per class: accuracies in quarters, recalls 0 or 100
         assert all(run['metrics'][k] in (0, 25, 50, 75, 100) for k in metrics[:2])
-        assert all(run['metrics'][k] in (0, 100) for k in metrics[2:])
-        stages = {'pretrain', 'finetune', 'test'} if init == 'simmim' else {'finetune', 'test'}
+        assert all(run['metrics'][k] in (0, 100) for k in metrics[2:6])
+        assert all(run['metrics'][k] in (0, 25, 50, 75, 100) for k in metrics[6:])
+        # the probe's JSON, with the checkpoint of the pretraining for SimMIM only
+        with open(work / 'seed3' / f'probe_{init}' / 'knn.json') as f:
+            probe = json.load(f)
+        assert (probe['train_images'], probe['test_images'], probe['seed']) == (12, 4, 3)
+        assert probe['metrics']['knn20/top1'] == run['metrics']['knn20/top1']
+        if init == 'simmim':
+            assert probe['checkpoint'].startswith(str(work / 'seed3' / 'pretrain'))
+        else:
+            assert probe['checkpoint'] is None and probe['init'] == 'random'
+        stages = {'probe', 'finetune', 'test'} | ({'pretrain'} if init == 'simmim' else set())
         assert set(run['seconds']) == stages and all(s > 0 for s in run['seconds'].values())
     difference = report['summary']['simmim - scratch']['metrics']['accuracy/top1']['mean']
     assert difference == runs['simmim']['metrics']['accuracy/top1'] - \
@@ -135,10 +146,11 @@ def test_study_at_toy_size_writes_every_column(tmp_path):
     with open(work / 'study.md') as f:
         table = f.read()
     header = next(line for line in table.splitlines() if line.startswith('| seed'))
-    assert header.split(' | ')[2:] == metrics + ['pretrain (s)', 'finetune (s)', 'test (s) |']
+    times = ['pretrain (s)', 'probe (s)', 'finetune (s)', 'test (s) |']
+    assert header.split(' | ')[2:] == metrics + times
     assert '| 3 | simmim |' in table and '| 3 | scratch |' in table
     assert 'mean (1 seed) | simmim - scratch' in table
 
     # run again: every stage finished, none reruns
     output = run_tool(*command)
-    assert output.count('done before') == 5 and 'running' not in output
+    assert output.count('done before') == 7 and 'running' not in output

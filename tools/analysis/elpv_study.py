@@ -1,9 +1,10 @@
 """The ELPV study: does SimMIM pretraining on ELPV's training cells beat the same classifier
 trained from scratch? For each seed, SimMIM pretraining -> fine-tuning -> test, and the same
 fine-tuning from random weights -> test, each a tools/train.py / tools/test.py run under
---work-dir/seed<S>/; then a table of the test metrics (4-class top-1, functional-vs-defective
-accuracy, each class's recall) per seed and as mean ± std, each stage's wall time and the
-machine: --work-dir/study.md and study.json.
+--work-dir/seed<S>/, and before each fine-tuning a kNN probe of the frozen encoder it starts
+from (tools/analysis/knn_probe.py); then a table of the test metrics (4-class top-1,
+functional-vs-defective accuracy, each class's recall) and the probe's kNN top-1 per seed and
+as mean ± std, each stage's wall time and the machine: --work-dir/study.md and study.json.
 
     python tools/analysis/elpv_study.py --work-dir work_dirs/elpv_study --seeds 0 1 2
 
@@ -41,6 +42,12 @@ def parse_args(argv=None):
         '--finetune-epochs',
         type=int,
         help="fine-tuning epochs, SimMIM and scratch alike (default: the configs' 30)")
+    parser.add_argument(
+        '--probe-k',
+        type=int,
+        nargs='+',
+        default=[10, 20],
+        help="the kNN probe's k (default: 10 20)")
     parser.add_argument('--pretrain-config', default=PRETRAIN)
     parser.add_argument('--finetune-config', default=FINETUNE)
     parser.add_argument(
@@ -74,6 +81,7 @@ def main(argv=None):
             data_root=args.data_root,
             pretrain_options=args.pretrain_options,
             finetune_options=args.finetune_options,
+            probe_ks=args.probe_k,
             repo_root=REPO_ROOT))
     with open(osp.join(args.work_dir, 'study.md')) as f:
         print(f.read())
