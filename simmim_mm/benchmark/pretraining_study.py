@@ -20,10 +20,11 @@ import re
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Sequence
+
+from simmim_mm.checkpoint.atomic import atomic_path
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 INITS = ('simmim', 'scratch')
@@ -107,32 +108,13 @@ def _cfg_options(options: Dict[str, object]) -> List[str]:
 
 
 def _write_json(path: str, data) -> None:
-    """Write ``data`` as JSON atomically: a temp file in the same folder, then os.replace."""
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix='.tmp-', suffix='.json')
-    try:
-        with os.fdopen(handle, 'w') as f:
-            json.dump(data, f, indent=2)
-        os.replace(temp, path)
-    except BaseException:
-        if osp.exists(temp):
-            os.remove(temp)
-        raise
+    with atomic_path(path) as temp, open(temp, 'w') as f:
+        json.dump(data, f, indent=2)
 
 
 def _write_text(path: str, text: str) -> None:
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix='.tmp-')
-    try:
-        with os.fdopen(handle, 'w') as f:
-            f.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        if osp.exists(temp):
-            os.remove(temp)
-        raise
+    with atomic_path(path) as temp, open(temp, 'w') as f:
+        f.write(text)
 
 
 def run_stage(name: str, command: List[str], work_dir: str, cwd: str) -> dict:
