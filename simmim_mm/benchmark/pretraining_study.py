@@ -53,6 +53,9 @@ class StudySettings:
     pretrain_options: Dict[str, object] = field(default_factory=dict)
     finetune_options: Dict[str, object] = field(default_factory=dict)
     probe_ks: Sequence[int] = (10, 20)  # the kNN probe's k values
+    # which fine-tunings: scratch does not depend on the pretraining, so a study of another
+    # pretraining length can leave it out and compare with the scratch rows of another study
+    inits: Sequence[str] = INITS
     repo_root: str = REPO_ROOT
     python: str = sys.executable
 
@@ -117,9 +120,11 @@ def _write_text(path: str, text: str) -> None:
         f.write(text)
 
 
-def run_stage(name: str, command: List[str], work_dir: str, cwd: str) -> dict:
+def run_stage(name: str, command: List[str], work_dir: str) -> dict:
     """Run one stage's command (its output in ``work_dir/stage.log``) unless ``stage.json``
-    records the same command as finished. Returns that record: command and seconds."""
+    records the same command as finished. Returns that record: command and seconds. It runs
+    in the caller's working directory, where relative paths of the command and of the configs
+    (their ``data_root``) were meant, as for ``tools/train.py`` itself."""
     record_path = osp.join(work_dir, 'stage.json')
     if osp.isfile(record_path):
         with open(record_path) as f:
@@ -132,7 +137,7 @@ def run_stage(name: str, command: List[str], work_dir: str, cwd: str) -> dict:
     print(f'[study] {name}: running (log: {log})', flush=True)
     start = time.monotonic()
     with open(log, 'w') as out:
-        code = subprocess.call(command, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
+        code = subprocess.call(command, stdout=out, stderr=subprocess.STDOUT)
     seconds = time.monotonic() - start
     if code != 0:
         with open(log) as f:
@@ -197,17 +202,20 @@ def run_seed(settings: StudySettings, seed: int) -> List[dict]:
             **extra
         }
 
-    pre_dir = osp.join(root, 'pretrain')
-    pretrain = run_stage(
-        f'seed {seed} pretrain',
-        train + [settings.pretrain_config, '--work-dir', pre_dir] + _cfg_options(
-            options(settings.pretrain_config, settings.pretrain_epochs, settings.pretrain_options)),
-        pre_dir, settings.repo_root)
-    checkpoint = last_checkpoint(pre_dir)
+    pretrain, checkpoint = None, None
+    if 'simmim' in settings.inits:
+        pre_dir = osp.join(root, 'pretrain')
+        pretrain = run_stage(
+            f'seed {seed} pretrain',
+            train + [settings.pretrain_config, '--work-dir', pre_dir] + _cfg_options(
+                options(settings.pretrain_config, settings.pretrain_epochs,
+                        settings.pretrain_options)), pre_dir)
+        checkpoint = last_checkpoint(pre_dir)
 
     results = []
-    for init, config in (('simmim', settings.finetune_config), ('scratch',
-                                                                settings.scratch_config)):
+    configs = dict(simmim=settings.finetune_config, scratch=settings.scratch_config)
+    for init in (i for i in INITS if i in settings.inits):
+        config = configs[init]
         # the frozen encoder the fine-tuning starts from, with the test runs' options
         eval_options = {
             **seed_option,
@@ -220,19 +228,19 @@ def run_seed(settings: StudySettings, seed: int) -> List[dict]:
             f'seed {seed} probe ({init})',
             probe + [config, '--out', probe_json, '--k', *map(str, settings.probe_ks)] +
             (['--checkpoint', checkpoint] if init == 'simmim' else []) + _cfg_options(eval_options),
-            probe_dir, settings.repo_root)
+            probe_dir)
         ft_dir = osp.join(root, f'finetune_{init}')
         ft_options = options(config, settings.finetune_epochs, settings.finetune_options)
         if init == 'simmim':
             ft_options['model.backbone.init_cfg.checkpoint'] = checkpoint
         finetune = run_stage(f'seed {seed} fine-tune ({init})',
                              train + [config, '--work-dir', ft_dir] + _cfg_options(ft_options),
-                             ft_dir, settings.repo_root)
+                             ft_dir)
         test_dir = osp.join(root, f'test_{init}')
         tested = run_stage(
             f'seed {seed} test ({init})', test +
             [config, last_checkpoint(ft_dir), '--work-dir', test_dir] + _cfg_options(eval_options),
-            test_dir, settings.repo_root)
+            test_dir)
         seconds = dict(
             probe=probed['seconds'], finetune=finetune['seconds'], test=tested['seconds'])
         if init == 'simmim':
@@ -364,6 +372,8 @@ def run_study(settings: StudySettings, machine: Optional[dict] = None) -> dict:
     each seed, so that a long study shows its first results early). Returns the report."""
     if not settings.seeds:
         raise ValueError('seeds: give at least one seed')
+    if not settings.inits or set(settings.inits) - set(INITS):
+        raise ValueError(f'inits: give one or both of {INITS}, got {list(settings.inits)}')
     for name in ('pretrain_config', 'finetune_config', 'scratch_config'):
         path = getattr(settings, name)
         if not osp.isfile(path):
@@ -386,6 +396,7 @@ def run_study(settings: StudySettings, machine: Optional[dict] = None) -> dict:
                 pretrain_epochs=settings.pretrain_epochs,
                 finetune_epochs=settings.finetune_epochs,
                 probe_ks=list(settings.probe_ks),
+                inits=list(settings.inits),
                 data_root=settings.data_root),
             runs=runs,
             summary=summarize(runs),

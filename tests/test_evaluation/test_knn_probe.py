@@ -21,8 +21,8 @@ from conftest import REPO_ROOT
 from dataset_layouts import ELPV_CLASSES, elpv_folder
 
 ELPV = osp.join(REPO_ROOT, 'configs', 'elpv')
-PRETRAIN = osp.join(ELPV, 'simmim_swin-demo_1xb8-coslr-100e_elpv-96px.py')
-FINETUNE = osp.join(ELPV, 'swin-demo_simmim-100e-pre_1xb32-coslr-30e_elpv-96px.py')
+PRETRAIN = osp.join(ELPV, 'simmim_swin-demo_1xb8-coslr-40e_elpv-96px.py')
+FINETUNE = osp.join(ELPV, 'swin-demo_simmim-40e-pre_1xb32-coslr-30e_elpv-96px.py')
 SCRATCH = osp.join(ELPV, 'swin-demo_1xb32-coslr-30e_elpv-96px.py')
 MEAN, STD = 152.17, 40.96  # configs/_base_/datasets/elpv_classification_96.py
 

@@ -18,9 +18,10 @@ from conftest import REPO_ROOT
 from dataset_layouts import ELPV_CLASSES, elpv_folder
 
 ELPV = osp.join(REPO_ROOT, 'configs', 'elpv')
-PRETRAIN = osp.join(ELPV, 'simmim_swin-demo_1xb8-coslr-100e_elpv-96px.py')
-FINETUNE = osp.join(ELPV, 'swin-demo_simmim-100e-pre_1xb32-coslr-30e_elpv-96px.py')
+PRETRAIN = osp.join(ELPV, 'simmim_swin-demo_1xb8-coslr-40e_elpv-96px.py')
+FINETUNE = osp.join(ELPV, 'swin-demo_simmim-40e-pre_1xb32-coslr-30e_elpv-96px.py')
 SCRATCH = osp.join(ELPV, 'swin-demo_1xb32-coslr-30e_elpv-96px.py')
+STUDY = osp.join(REPO_ROOT, 'tools', 'analysis', 'elpv_study.py')
 # a CPU test: no worker processes, batch 1
 SMALL_LOADERS = [
     'train_dataloader.batch_size=1', 'train_dataloader.num_workers=0',
@@ -29,11 +30,11 @@ SMALL_LOADERS = [
 SMALL_TEST_LOADER = ['test_dataloader.num_workers=0', 'test_dataloader.persistent_workers=False']
 
 
-def run_tool(*args):
+def run_tool(*args, cwd=REPO_ROOT):
     result = subprocess.run([sys.executable, *args],
                             capture_output=True,
                             text=True,
-                            cwd=REPO_ROOT,
+                            cwd=cwd,
                             timeout=1200)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
@@ -49,15 +50,15 @@ def test_scratch_differs_from_the_simmim_fine_tuning_only_in_init():
 
 
 def test_schedule_options_stretch_warmup_and_cosine_with_the_epochs():
-    # the pretraining: 10 warmup epochs of 100, then cosine to 100 (T_max 100); 50 epochs
-    # keep warmup at 10% of the run: 5 epochs
-    assert schedule_options(PRETRAIN, 50) == {
-        'train_cfg.max_epochs': 50,
+    # the pretraining: 4 warmup epochs of 40, then cosine to 40 (T_max 40); 20 epochs keep
+    # warmup at 10% of the run: 2 epochs
+    assert schedule_options(PRETRAIN, 20) == {
+        'train_cfg.max_epochs': 20,
         'param_scheduler.0.begin': 0,
-        'param_scheduler.0.end': 5,
-        'param_scheduler.1.begin': 5,
-        'param_scheduler.1.end': 50,
-        'param_scheduler.1.T_max': 50,
+        'param_scheduler.0.end': 2,
+        'param_scheduler.1.begin': 2,
+        'param_scheduler.1.end': 20,
+        'param_scheduler.1.T_max': 20,
     }
     # fine-tuning: 3 of 30 -> 0.1 of 1 (fractional epochs become iterations)
     options = schedule_options(FINETUNE, 1)
@@ -100,16 +101,16 @@ def test_fine_tuning_loads_the_elpv_simmim_checkpoint_strictly(tmp_path):
 
 def test_study_at_toy_size_writes_every_column(tmp_path):
     # 16 grayscale cells: 12 to train (3 per class: 12 iterations per epoch at batch 1, so
-    # the scaled warmup lasts an iteration), 4 to test (one per class)
-    data = elpv_folder(str(tmp_path / 'data'), train_per_class=3, test_per_class=1)
+    # the scaled warmup lasts an iteration), 4 to test (one per class). Run from tmp_path
+    # with relative paths: they mean the caller's folder, not the tool's.
+    elpv_folder(str(tmp_path / 'data'), train_per_class=3, test_per_class=1)
     work = tmp_path / 'study'
     command = [
-        osp.join(REPO_ROOT, 'tools', 'analysis', 'elpv_study.py'), '--work-dir',
-        str(work), '--data-root', data, '--seeds', '3', '--pretrain-epochs', '1',
-        '--finetune-epochs', '1', '--pretrain-options', *SMALL_LOADERS, '--finetune-options',
+        STUDY, '--work-dir', 'study', '--data-root', 'data', '--seeds', '3', '--pretrain-epochs',
+        '1', '--finetune-epochs', '1', '--pretrain-options', *SMALL_LOADERS, '--finetune-options',
         *SMALL_LOADERS, *SMALL_TEST_LOADER
     ]
-    run_tool(*command)
+    run_tool(*command, cwd=tmp_path)
 
     with open(work / 'study.json') as f:
         report = json.load(f)
@@ -133,6 +134,9 @@ def test_study_at_toy_size_writes_every_column(tmp_path):
             assert probe['checkpoint'].startswith(str(work / 'seed3' / 'pretrain'))
         else:
             assert probe['checkpoint'] is None and probe['init'] == 'random'
+        # every training run in float32 (the study's default), whatever the CPU's bf16
+        with open(work / 'seed3' / f'finetune_{init}' / 'stage.json') as f:
+            assert 'optim_wrapper.dtype=float32' in json.load(f)['command']
         stages = {'probe', 'finetune', 'test'} | ({'pretrain'} if init == 'simmim' else set())
         assert set(run['seconds']) == stages and all(s > 0 for s in run['seconds'].values())
     difference = report['summary']['simmim - scratch']['metrics']['accuracy/top1']['mean']
@@ -152,5 +156,12 @@ def test_study_at_toy_size_writes_every_column(tmp_path):
     assert 'mean (1 seed) | simmim - scratch' in table
 
     # run again: every stage finished, none reruns
-    output = run_tool(*command)
+    output = run_tool(*command, cwd=tmp_path)
     assert output.count('done before') == 7 and 'running' not in output
+    # scratch alone (as for a study of another pretraining length): no pretraining stage
+    output = run_tool(*command, '--inits', 'scratch', cwd=tmp_path)
+    assert output.count('done before') == 3 and 'seed 3 pretrain' not in output
+    with open(work / 'study.json') as f:
+        report = json.load(f)
+    assert [run['init'] for run in report['runs']] == ['scratch']
+    assert 'simmim - scratch' not in report['summary']

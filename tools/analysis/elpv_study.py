@@ -12,6 +12,9 @@ A stage that finished is not rerun: run the same command again to continue a sto
 --pretrain-epochs / --finetune-epochs stretch the configs' schedules (warmup and cosine
 scaled with them) and --data-root points every run at another prepared split; any other
 setting goes through --pretrain-options / --finetune-options (--cfg-options of the runs).
+Both default to optim_wrapper.dtype=float32: the configs' AnyDeviceAmpOptimWrapper autocasts
+to bf16 on CPUs with AVX-512 BF16 / AMX and not on others, and the study's numbers should not
+depend on which CPU ran it (on a GPU, pass optim_wrapper.dtype=float16 for the official AMP).
 The logic: simmim_mm/benchmark/pretraining_study.py.
 """
 import argparse
@@ -23,12 +26,13 @@ from mmengine.config import DictAction
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, REPO_ROOT)  # simmim_mm of this checkout, as tools/train.py sees it
 
-from simmim_mm.benchmark.pretraining_study import StudySettings, run_study  # noqa: E402
+from simmim_mm.benchmark.pretraining_study import INITS, StudySettings, run_study  # noqa: E402
 
 ELPV = osp.join(REPO_ROOT, 'configs', 'elpv')
-PRETRAIN = osp.join(ELPV, 'simmim_swin-demo_1xb8-coslr-100e_elpv-96px.py')
-FINETUNE = osp.join(ELPV, 'swin-demo_simmim-100e-pre_1xb32-coslr-30e_elpv-96px.py')
+PRETRAIN = osp.join(ELPV, 'simmim_swin-demo_1xb8-coslr-40e_elpv-96px.py')
+FINETUNE = osp.join(ELPV, 'swin-demo_simmim-40e-pre_1xb32-coslr-30e_elpv-96px.py')
 SCRATCH = osp.join(ELPV, 'swin-demo_1xb32-coslr-30e_elpv-96px.py')
+FLOAT32 = {'optim_wrapper.dtype': 'float32'}  # the same precision on every CPU
 
 
 def parse_args(argv=None):
@@ -48,6 +52,13 @@ def parse_args(argv=None):
         nargs='+',
         default=[10, 20],
         help="the kNN probe's k (default: 10 20)")
+    parser.add_argument(
+        '--inits',
+        nargs='+',
+        choices=INITS,
+        default=list(INITS),
+        help='which fine-tunings (default: both); scratch does not depend on the pretraining, '
+        'so a study of another --pretrain-epochs may run simmim alone')
     parser.add_argument('--pretrain-config', default=PRETRAIN)
     parser.add_argument('--finetune-config', default=FINETUNE)
     parser.add_argument(
@@ -56,14 +67,15 @@ def parse_args(argv=None):
         '--pretrain-options',
         nargs='+',
         action=DictAction,
-        default={},
-        help='--cfg-options of the pretraining run')
+        default=dict(FLOAT32),
+        help='--cfg-options of the pretraining run (default: optim_wrapper.dtype=float32)')
     parser.add_argument(
         '--finetune-options',
         nargs='+',
         action=DictAction,
-        default={},
-        help='--cfg-options of the fine-tuning and test runs (both inits)')
+        default=dict(FLOAT32),
+        help='--cfg-options of the fine-tuning and test runs, both inits (default: '
+        'optim_wrapper.dtype=float32)')
     return parser.parse_args(argv)
 
 
@@ -82,6 +94,7 @@ def main(argv=None):
             pretrain_options=args.pretrain_options,
             finetune_options=args.finetune_options,
             probe_ks=args.probe_k,
+            inits=args.inits,
             repo_root=REPO_ROOT))
     with open(osp.join(args.work_dir, 'study.md')) as f:
         print(f.read())

@@ -5,8 +5,8 @@ vote of its k nearest training images (cosine, temperature 0.07). Prints and wri
 top-1 and each class's recall, in %, per k. fp32 on the CPU, seeded by randomness.seed.
 
     python tools/analysis/knn_probe.py \\
-        configs/elpv/swin-demo_simmim-100e-pre_1xb32-coslr-30e_elpv-96px.py \\
-        --checkpoint work_dirs/simmim_swin-demo_1xb8-coslr-100e_elpv-96px/epoch_100.pth \\
+        configs/elpv/swin-demo_simmim-40e-pre_1xb32-coslr-30e_elpv-96px.py \\
+        --checkpoint work_dirs/simmim_swin-demo_1xb8-coslr-40e_elpv-96px/epoch_40.pth \\
         --out work_dirs/knn_probe.json
 
 Without --checkpoint, the config's own model.backbone.init_cfg.checkpoint, or random weights

@@ -2,12 +2,12 @@
 tested on the held-out 656 cells: 4-class top-1, functional-vs-defective accuracy and each
 class's recall.
 
-    python tools/train.py configs/elpv/swin-demo_simmim-100e-pre_1xb32-coslr-30e_elpv-96px.py \\
-        --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/simmim_swin-demo_1xb8-coslr-100e_elpv-96px/epoch_100.pth
-    python tools/test.py configs/elpv/swin-demo_simmim-100e-pre_1xb32-coslr-30e_elpv-96px.py \\
-        work_dirs/swin-demo_simmim-100e-pre_1xb32-coslr-30e_elpv-96px/epoch_30.pth
+    python tools/train.py configs/elpv/swin-demo_simmim-40e-pre_1xb32-coslr-30e_elpv-96px.py \\
+        --cfg-options model.backbone.init_cfg.checkpoint=work_dirs/simmim_swin-demo_1xb8-coslr-40e_elpv-96px/epoch_40.pth
+    python tools/test.py configs/elpv/swin-demo_simmim-40e-pre_1xb32-coslr-30e_elpv-96px.py \\
+        work_dirs/swin-demo_simmim-40e-pre_1xb32-coslr-30e_elpv-96px/epoch_30.pth
 
-The encoder is the pretraining's (configs/elpv/simmim_swin-demo_1xb8-coslr-100e_elpv-96px.py):
+The encoder is the pretraining's (configs/elpv/simmim_swin-demo_1xb8-coslr-40e_elpv-96px.py):
 same arch, windows and 1 input channel, loaded strictly. The same run from random weights,
 the baseline: configs/elpv/swin-demo_1xb32-coslr-30e_elpv-96px.py (this config, no init).
 
