@@ -41,7 +41,7 @@ def parse_args(argv=None):
     parser.add_argument('--seeds', type=int, nargs='+', default=[0], help='default: 0')
     parser.add_argument('--data-root', help="the prepared split (default: the configs' data/elpv)")
     parser.add_argument(
-        '--pretrain-epochs', type=int, help="SimMIM epochs (default: the config's 40)")
+        '--pretrain-epochs', type=int, help="SimMIM epochs (default: the pretraining config's)")
     parser.add_argument(
         '--finetune-epochs',
         type=int,
